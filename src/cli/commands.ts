@@ -1,0 +1,7 @@
+/** Every CLI command, one module each. Each module exports `register(program)`. */
+import type { Command } from 'commander';
+import * as models from './models.js';
+
+export const COMMANDS: { register(program: Command): void }[] = [
+  models,
+];

@@ -1,0 +1,55 @@
+/** Shared bits of the CLI: option parsing helpers and report output. */
+import { InvalidArgumentError } from 'commander';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { EngineOptions } from '../engines/options.js';
+import type { Command } from 'commander';
+
+export function intArg(name: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+export function floatArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+    return n;
+  };
+}
+
+/** Adds the engine session options shared by every command that runs a model. */
+export function addEngineOptions(cmd: Command): Command {
+  return cmd
+    .option('--threads <n>', 'intra-op threads (0 = ONNX Runtime default)', intArg('--threads', 0))
+    .option('--graph-opt <level>', 'graph optimization level: disabled|basic|extended|all')
+    .option('--no-arena', 'disable the CPU memory arena')
+    .option('--provider <ep>', 'execution provider: cpu|webgpu|cuda|tensorrt', 'cpu');
+}
+
+export function engineOptionsFrom(o: Record<string, unknown>): EngineOptions {
+  const level = o.graphOpt as string | undefined;
+  if (level && !['disabled', 'basic', 'extended', 'all'].includes(level)) {
+    throw new InvalidArgumentError(`--graph-opt must be one of disabled|basic|extended|all, not '${level}'`);
+  }
+  return {
+    threads: o.threads as number | undefined,
+    graphOptimization: level as EngineOptions['graphOptimization'],
+    arena: o.arena as boolean | undefined,
+    provider: o.provider as EngineOptions['provider'],
+  };
+}
+
+/** Print a report: JSON to stdout (or a file) with --json, else the human text. */
+export async function emit(report: unknown, text: string, json: boolean | string | undefined): Promise<void> {
+  if (typeof json === 'string') {
+    await writeFileAtomic(json, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  } else if (json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } else {
+    process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  }
+}

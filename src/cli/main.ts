@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * The vitopt CLI: a thin layer of commands over the library. Exit codes: 0 success, 2 bad input
+ * (one line on stderr naming the file or flag), 1 internal error.
+ */
+import { Command, CommanderError } from 'commander';
+import { COMMANDS } from './commands.js';
+import { isUserError } from '../errors.js';
+
+function fail(e: unknown): never {
+  if (isUserError(e)) {
+    process.stderr.write(`vitopt: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`vitopt: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+}
+
+const program = new Command('vitopt')
+  .description('ViT and MLP-Mixer: checkpoint -> ONNX -> fast, verified inference on Node.js')
+  .showHelpAfterError(false)
+  .exitOverride();
+for (const c of COMMANDS) c.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // help/version exit 0; usage errors (unknown option, bad argument) are bad input: exit 2.
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  fail(e);
+}

@@ -1,0 +1,73 @@
+/**
+ * Model configurations: the exact ViT and MLP-Mixer definitions of google-research/vision_transformer
+ * (../shared/reference/vit-spec.md §1, §3). One plain object per model; nothing else is needed to build
+ * the graph, count parameters or run the reference forward pass.
+ */
+
+/** Activation and normalization conventions. Official checkpoints: tanh GELU, LayerNorm eps 1e-6. */
+export interface Numerics {
+  /** 'tanh' = jax.nn.gelu default (official); 'erf' = exact GELU (Hugging Face / PyTorch ports). */
+  gelu: 'tanh' | 'erf';
+  /** LayerNorm epsilon: 1e-6 for Flax checkpoints, config.layer_norm_eps (usually 1e-12) for HF. */
+  layerNormEps: number;
+}
+
+export interface VitConfig extends Numerics {
+  family: 'vit';
+  /** Zoo name, e.g. 'ViT-B_16', when known. */
+  name?: string;
+  patch: number;
+  hidden: number;
+  mlp: number;
+  heads: number;
+  layers: number;
+  /** 'token': a cls token is prepended and read out; 'gap': mean over all tokens, no cls. */
+  classifier: 'token' | 'gap';
+  /** Size of the optional pre_logits Dense+tanh layer (null when absent). */
+  representation: number | null;
+  classes: number;
+  /** Input side in pixels (square). */
+  resolution: number;
+}
+
+export interface MixerConfig extends Numerics {
+  family: 'mixer';
+  name?: string;
+  patch: number;
+  hidden: number;
+  blocks: number;
+  tokensMlp: number;
+  channelsMlp: number;
+  classes: number;
+  /** Input side in pixels; Mixer's token-mixing weights tie it to one resolution. */
+  resolution: number;
+}
+
+export type ModelConfig = VitConfig | MixerConfig;
+
+export const FLAX_NUMERICS: Numerics = { gelu: 'tanh', layerNormEps: 1e-6 };
+
+/** Tokens per side: VALID patch conv for ViT (floor), SAME for Mixer (ceil). */
+export function gridSize(c: ModelConfig): number {
+  return c.family === 'vit' ? Math.floor(c.resolution / c.patch) : Math.ceil(c.resolution / c.patch);
+}
+
+/** Number of patch tokens N (excluding a cls token). */
+export function patchTokens(c: ModelConfig): number {
+  const g = gridSize(c);
+  return g * g;
+}
+
+/** Sequence length seen by the encoder: N (+1 with a cls token). */
+export function sequenceLength(c: ModelConfig): number {
+  return patchTokens(c) + (c.family === 'vit' && c.classifier === 'token' ? 1 : 0);
+}
+
+export function describe(c: ModelConfig): string {
+  if (c.family === 'vit') {
+    return `ViT patch ${c.patch}, D=${c.hidden}, MLP=${c.mlp}, heads=${c.heads}, layers=${c.layers}, ` +
+      `${c.classifier}${c.representation ? `, pre_logits ${c.representation}` : ''}, ${c.classes} classes, ${c.resolution}px`;
+  }
+  return `Mixer patch ${c.patch}, C=${c.hidden}, blocks=${c.blocks}, D_S=${c.tokensMlp}, D_C=${c.channelsMlp}, ` +
+    `${c.classes} classes, ${c.resolution}px`;
+}
