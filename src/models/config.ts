@@ -10,6 +10,12 @@ export interface Numerics {
   gelu: 'tanh' | 'erf';
   /** LayerNorm epsilon: 1e-6 for Flax checkpoints, config.layer_norm_eps (usually 1e-12) for HF. */
   layerNormEps: number;
+  /**
+   * Input normalization the model was trained with, per RGB channel on the [0, 1] scale:
+   * x = (pixel/255 - mean) / std. Absent = the official pipeline, (x - 127.5) / 127.5
+   * (mean = std = 0.5). Hugging Face models carry theirs in preprocessor_config.json.
+   */
+  normalize?: { mean: [number, number, number]; std: [number, number, number] };
 }
 
 export interface VitConfig extends Numerics {

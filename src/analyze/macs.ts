@@ -1,0 +1,165 @@
+/**
+ * Exact multiply-accumulates (MACs) per image, by component, from a configuration at its resolution
+ * (spec §3.1, §3.4). Only the matrix products are counted: every Dense, the patch-embedding conv (a
+ * matmul of patches [N, P²·3] by [P²·3, D]), and ViT's two attention products. One MAC = one multiply +
+ * one add, so matmul FLOPs = 2·MACs. Bias adds, LayerNorm, softmax, GELU and residual adds are counted
+ * separately by `elementwiseFlops`, as a labelled estimate.
+ *
+ * Every term is also classified by how it grows with the number of tokens: 'linear' (N·D²-like: a weight
+ * matrix applied to every token), 'quadratic' (N²·D: token-by-token products, only ViT attention), or
+ * 'constant' (applied once to the pooled vector: pre_logits, head).
+ */
+import { type MixerConfig, type ModelConfig, type VitConfig, patchTokens, sequenceLength } from '../models/config.js';
+
+export type TokenScaling = 'linear' | 'quadratic' | 'constant';
+
+export interface MacComponent {
+  /** Stable key, e.g. 'qkv', 'attentionScores', 'tokenMixing'. */
+  key: string;
+  label: string;
+  /** Closed form per image, in the symbols of the spec. */
+  formula: string;
+  /** MACs per image, all layers together. */
+  macs: number;
+  /** MACs per image in one block (0 for components outside the blocks). */
+  perLayer: number;
+  scaling: TokenScaling;
+}
+
+export interface MacsReport {
+  family: ModelConfig['family'];
+  resolution: number;
+  /** Patch tokens N (ViT) or S (Mixer). */
+  tokens: number;
+  /** Sequence length T the blocks see (N + 1 with a cls token). */
+  sequence: number;
+  components: MacComponent[];
+  /** One block's MACs. */
+  perLayerTotal: number;
+  total: number;
+  /** Totals by token scaling. */
+  linear: number;
+  quadratic: number;
+  constant: number;
+  /** 2·total: the matmul FLOPs. */
+  flops: number;
+}
+
+function component(key: string, label: string, formula: string, perLayer: number, layers: number,
+  scaling: TokenScaling, outside = 0): MacComponent {
+  return { key, label, formula, macs: perLayer * layers + outside, perLayer, scaling };
+}
+
+function vitComponents(c: VitConfig): MacComponent[] {
+  const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, M = c.mlp, P = c.patch, L = c.layers;
+  const R = c.representation ?? 0;
+  const headIn = R || D;
+  return [
+    component('patchEmbedding', 'patch embedding (conv P×P/P)', 'N·P²·3·D', 0, 0, 'linear', N * P * P * 3 * D),
+    component('qkv', 'attention q, k, v projections', 'L·3·T·D²', 3 * T * D * D, L, 'linear'),
+    // H heads of T×T scores over hd = D/H channels: H·T²·hd = T²·D, whatever the head count.
+    component('attentionScores', 'attention scores q·kᵀ', 'L·H·T²·hd = L·T²·D', T * T * D, L, 'quadratic'),
+    component('attentionValues', 'attention probs × v', 'L·T²·D', T * T * D, L, 'quadratic'),
+    component('attentionOut', 'attention output projection', 'L·T·D²', T * D * D, L, 'linear'),
+    component('mlp', 'MLP (D→M→D)', 'L·2·T·D·M', 2 * T * D * M, L, 'linear'),
+    component('preLogits', 'pre_logits (D→R)', 'D·R', 0, 0, 'constant', D * R),
+    component('head', 'classifier head', `${R ? 'R' : 'D'}·K`, 0, 0, 'constant', headIn * c.classes),
+  ];
+}
+
+function mixerComponents(c: MixerConfig): MacComponent[] {
+  const S = patchTokens(c), C = c.hidden, DS = c.tokensMlp, DC = c.channelsMlp, P = c.patch, L = c.blocks;
+  return [
+    component('stem', 'stem (conv P×P/P)', 'S·P²·3·C', 0, 0, 'linear', S * P * P * 3 * C),
+    // Each of the C channels runs an S→D_S→S MLP across tokens: linear in S for a fixed D_S, and the
+    // weights themselves are S×D_S, so a Mixer at another resolution is another set of weights.
+    component('tokenMixing', 'token mixing (S→D_S→S per channel)', 'L·2·C·S·D_S', 2 * C * S * DS, L, 'linear'),
+    component('channelMixing', 'channel mixing (C→D_C→C per token)', 'L·2·S·C·D_C', 2 * S * C * DC, L, 'linear'),
+    component('head', 'classifier head', 'C·K', 0, 0, 'constant', C * c.classes),
+  ];
+}
+
+export function macs(c: ModelConfig): MacsReport {
+  const components = c.family === 'vit' ? vitComponents(c) : mixerComponents(c);
+  const sum = (f: (m: MacComponent) => boolean) => components.filter(f).reduce((s, m) => s + m.macs, 0);
+  const total = sum(() => true);
+  return {
+    family: c.family,
+    resolution: c.resolution,
+    tokens: patchTokens(c),
+    sequence: sequenceLength(c),
+    components,
+    perLayerTotal: components.reduce((s, m) => s + m.perLayer, 0),
+    total,
+    linear: sum((m) => m.scaling === 'linear'),
+    quadratic: sum((m) => m.scaling === 'quadratic'),
+    constant: sum((m) => m.scaling === 'constant'),
+    flops: 2 * total,
+  };
+}
+
+export function totalMacs(c: ModelConfig): number {
+  return macs(c).total;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Elementwise work: an ESTIMATE. Each add, multiply, compare, exp, tanh, erf or rsqrt is counted as one
+// FLOP; on a real CPU a transcendental costs several, and these ops are usually memory-bound anyway.
+// Per-row work (a LayerNorm's mean/rsqrt, a softmax's reciprocal) is omitted: it is O(rows), not O(elements).
+
+/** LayerNorm, one-pass form (spec §3.2): Σx (1), Σx² (2), x−mean (1), rsqrt·scale (1), ·that (1), +bias (1). */
+export const LAYERNORM_FLOPS_PER_ELEMENT = 7;
+/** Softmax: max (1), x−max (1), exp (1), Σ (1), ·1/Σ (1). */
+export const SOFTMAX_FLOPS_PER_ELEMENT = 5;
+/** tanh GELU: x³ (2), ·0.044715 (1), +x (1), ·√(2/π) (1), tanh (1), +1 (1), ·0.5 (1), ·x (1). */
+export const GELU_TANH_FLOPS_PER_ELEMENT = 9;
+/** erf GELU: x/√2 (1), erf (1), +1 (1), ·0.5 (1), ·x (1). */
+export const GELU_ERF_FLOPS_PER_ELEMENT = 5;
+
+export interface ElementwiseEstimate {
+  estimate: true;
+  assumption: string;
+  layerNorm: number;
+  softmax: number;
+  gelu: number;
+  /** Dense/conv bias adds, the query scaling 1/√hd, the position-embedding add, pooling, tanh of pre_logits. */
+  biasAndMisc: number;
+  residual: number;
+  total: number;
+}
+
+export function elementwiseFlops(c: ModelConfig): ElementwiseEstimate {
+  const gelu1 = c.gelu === 'tanh' ? GELU_TANH_FLOPS_PER_ELEMENT : GELU_ERF_FLOPS_PER_ELEMENT;
+  const LN = LAYERNORM_FLOPS_PER_ELEMENT;
+  let layerNorm: number, softmax = 0, gelu: number, biasAndMisc: number, residual: number;
+  if (c.family === 'vit') {
+    const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, M = c.mlp, H = c.heads, L = c.layers;
+    const R = c.representation ?? 0;
+    layerNorm = (2 * L + 1) * T * D * LN; // two per block + encoder_norm (applied to all tokens)
+    softmax = L * H * T * T * SOFTMAX_FLOPS_PER_ELEMENT;
+    gelu = L * T * M * gelu1;
+    biasAndMisc = N * D + T * D // patch-embedding bias, position embedding
+      + L * (3 * T * D + T * D + T * M + T * D) // q/k/v, out, fc1, fc2 biases
+      + L * T * D // q / √hd
+      + (c.classifier === 'gap' ? T * D : 0) // mean over tokens
+      + 2 * R // pre_logits bias + tanh
+      + c.classes; // head bias
+    residual = 2 * L * T * D;
+  } else {
+    const S = patchTokens(c), C = c.hidden, DS = c.tokensMlp, DC = c.channelsMlp, L = c.blocks;
+    layerNorm = (2 * L + 1) * S * C * LN;
+    gelu = L * (C * DS + S * DC) * gelu1;
+    biasAndMisc = S * C // stem bias
+      + L * (C * DS + C * S + S * DC + S * C) // token- and channel-mixing biases
+      + S * C // global average pool
+      + c.classes;
+    residual = 2 * L * S * C;
+  }
+  return {
+    estimate: true,
+    assumption: 'each add/mul/compare/exp/tanh/erf/rsqrt = 1 FLOP; per-row work omitted; ' +
+      `LayerNorm ${LN}, softmax ${SOFTMAX_FLOPS_PER_ELEMENT}, GELU (${c.gelu}) ${gelu1} FLOPs per element`,
+    layerNorm, softmax, gelu, biasAndMisc, residual,
+    total: layerNorm + softmax + gelu + biasAndMisc + residual,
+  };
+}

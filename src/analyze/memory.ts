@@ -1,0 +1,179 @@
+/**
+ * Memory of a forward pass, from the configuration alone.
+ *
+ * Weights, per storage format. Assumptions (they match what vitopt's compress/ stage writes and what
+ * ONNX Runtime's quantized kernels read):
+ *   fp32  every tensor 4 bytes.
+ *   fp16  every tensor 2 bytes (LayerNorm and biases included, as a float16 graph stores them).
+ *   int8  every Dense kernel (attention q/k/v/out, MLP, token/channel mixing, pre_logits, head) int8,
+ *         symmetric, one fp32 scale per output column; everything else — the patch-embedding/stem conv,
+ *         cls, position embedding, LayerNorm, all biases — stays fp32.
+ *   int4  the same Dense kernels packed two per byte in blocks of 32 along the input axis (padded to a
+ *         whole block, as MatMulNBits stores them), one fp32 scale per block, no zero points; the rest fp32.
+ *
+ * Activations: an explicit model, "peak live tensors at the widest point". The forward pass is written
+ * as a list of ops in execution order; during an op its output and every tensor still needed later
+ * (its inputs, the residual stream) are live; a tensor is freed right after its last use, nothing is
+ * computed in place, and reshapes/transposes are views (fused attention kernels and a MatMul with the
+ * token-mixing weight on the left need no materialised transpose). The peak is the largest live set,
+ * in float32. Everything scales with the batch; weights do not. Not modelled: the runtime's arena
+ * rounding, workspace of individual kernels, and the weights themselves.
+ */
+import { type ModelConfig, patchTokens, sequenceLength } from '../models/config.js';
+import { countParams } from './params.js';
+
+export const INT4_BLOCK = 32;
+
+/** One Dense kernel shape [in, out] occurring `count` times. */
+export interface MatmulWeight {
+  name: string;
+  in: number;
+  out: number;
+  count: number;
+}
+
+/** The Dense kernels of a model: the tensors int8/int4 quantization converts. */
+export function matmulWeights(c: ModelConfig): MatmulWeight[] {
+  const w: MatmulWeight[] = [];
+  if (c.family === 'vit') {
+    const D = c.hidden, M = c.mlp, L = c.layers, R = c.representation ?? 0;
+    w.push({ name: 'attention q/k/v/out', in: D, out: D, count: 4 * L });
+    w.push({ name: 'mlp fc1', in: D, out: M, count: L });
+    w.push({ name: 'mlp fc2', in: M, out: D, count: L });
+    if (R) w.push({ name: 'pre_logits', in: D, out: R, count: 1 });
+    if (c.classes > 0) w.push({ name: 'head', in: R || D, out: c.classes, count: 1 });
+  } else {
+    const S = patchTokens(c), C = c.hidden, L = c.blocks;
+    w.push({ name: 'token mixing fc1', in: S, out: c.tokensMlp, count: L });
+    w.push({ name: 'token mixing fc2', in: c.tokensMlp, out: S, count: L });
+    w.push({ name: 'channel mixing fc1', in: C, out: c.channelsMlp, count: L });
+    w.push({ name: 'channel mixing fc2', in: c.channelsMlp, out: C, count: L });
+    if (c.classes > 0) w.push({ name: 'head', in: C, out: c.classes, count: 1 });
+  }
+  return w;
+}
+
+export interface WeightBytes {
+  params: number;
+  /** Parameters in Dense kernels (quantized by int8/int4). */
+  matmulParams: number;
+  fp32: number;
+  fp16: number;
+  int8: number;
+  int4: number;
+  assumption: string;
+}
+
+export function weightBytes(c: ModelConfig): WeightBytes {
+  const params = countParams(c);
+  const ws = matmulWeights(c);
+  const matmulParams = ws.reduce((s, w) => s + w.in * w.out * w.count, 0);
+  const rest = 4 * (params - matmulParams);
+  const int8 = ws.reduce((s, w) => s + w.count * (w.in * w.out + 4 * w.out), 0) + rest;
+  const int4 = ws.reduce((s, w) => {
+    const blocks = Math.ceil(w.in / INT4_BLOCK) * w.out;
+    return s + w.count * blocks * (INT4_BLOCK / 2 + 4);
+  }, 0) + rest;
+  return {
+    params, matmulParams, fp32: 4 * params, fp16: 2 * params, int8, int4,
+    assumption: 'int8/int4 quantize Dense kernels only (int8: fp32 scale per output column; int4: blocks of ' +
+      `${INT4_BLOCK} along the input axis, fp32 scale per block, no zero point); conv, embeddings, ` +
+      'LayerNorm and biases stay fp32; fp16 stores every tensor in 2 bytes',
+  };
+}
+
+/** One op of the forward pass: the tensor it writes and the tensors live alongside it (elements per image). */
+export interface LiveStep {
+  op: string;
+  output: [name: string, elements: number];
+  alsoLive: [name: string, elements: number][];
+}
+
+/** The forward pass as a liveness trace, one image. Blocks are identical, so one block stands for all. */
+export function forwardTrace(c: ModelConfig): { prologue: LiveStep[]; block: LiveStep[]; epilogue: LiveStep[]; layers: number } {
+  const pixels: [string, number] = ['pixels', 3 * c.resolution * c.resolution];
+  const st = (op: string, output: [string, number], ...alsoLive: [string, number][]): LiveStep => ({ op, output, alsoLive });
+  if (c.family === 'vit') {
+    const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, M = c.mlp, H = c.heads;
+    const TD = T * D, R = c.representation ?? 0;
+    const x: [string, number] = ['x', TD];
+    const prologue = [st('patch embedding', ['patches', N * D], pixels)];
+    if (c.classifier === 'token') prologue.push(st('prepend cls', ['tokens', TD], ['patches', N * D]));
+    prologue.push(st('+ position embedding', ['x', TD], [c.classifier === 'token' ? 'tokens' : 'patches', TD]));
+    const block = [
+      st('LayerNorm_0', ['y', TD], x),
+      st('q, k, v', ['qkv', 3 * TD], x, ['y', TD]),
+      st('scores q·kᵀ', ['scores', H * T * T], x, ['qkv', 3 * TD]),
+      st('softmax', ['probs', H * T * T], x, ['scores', H * T * T], ['v', TD]),
+      st('probs × v', ['o', TD], x, ['probs', H * T * T], ['v', TD]),
+      st('out projection', ['a', TD], x, ['o', TD]),
+      st('residual add', ['x1', TD], x, ['a', TD]),
+      st('LayerNorm_1', ['y2', TD], ['x1', TD]),
+      st('MLP fc1', ['h', T * M], ['x1', TD], ['y2', TD]),
+      st('GELU', ['g', T * M], ['x1', TD], ['h', T * M]),
+      st('MLP fc2', ['m', TD], ['x1', TD], ['g', T * M]),
+      st('residual add', ['x', TD], ['x1', TD], ['m', TD]),
+    ];
+    const epilogue = [st('encoder_norm', ['z', TD], x), st(c.classifier === 'token' ? 'take cls' : 'mean over tokens', ['pooled', D], ['z', TD])];
+    if (R) epilogue.push(st('pre_logits', ['rep', R], ['pooled', D]));
+    epilogue.push(st('head', ['logits', c.classes], [R ? 'rep' : 'pooled', R || D]));
+    return { prologue, block, epilogue, layers: c.layers };
+  }
+  const S = patchTokens(c), C = c.hidden, DS = c.tokensMlp, DC = c.channelsMlp, SC = S * C;
+  const x: [string, number] = ['x', SC];
+  const block = [
+    st('LayerNorm_0', ['y', SC], x),
+    st('token mixing fc1', ['h', C * DS], x, ['y', SC]),
+    st('GELU', ['g', C * DS], x, ['h', C * DS]),
+    st('token mixing fc2', ['u', SC], x, ['g', C * DS]),
+    st('residual add', ['x1', SC], x, ['u', SC]),
+    st('LayerNorm_1', ['y1', SC], ['x1', SC]),
+    st('channel mixing fc1', ['h', S * DC], ['x1', SC], ['y1', SC]),
+    st('GELU', ['g', S * DC], ['x1', SC], ['h', S * DC]),
+    st('channel mixing fc2', ['m', SC], ['x1', SC], ['g', S * DC]),
+    st('residual add', ['x', SC], ['x1', SC], ['m', SC]),
+  ];
+  return {
+    prologue: [st('stem', ['x', SC], pixels)],
+    block,
+    epilogue: [st('pre_head_layer_norm', ['z', SC], x), st('mean over tokens', ['pooled', C], ['z', SC]),
+      st('head', ['logits', c.classes], ['pooled', C])],
+    layers: c.blocks,
+  };
+}
+
+export const liveElements = (s: LiveStep): number => s.output[1] + s.alsoLive.reduce((a, t) => a + t[1], 0);
+
+export interface ActivationMemory {
+  batch: number;
+  /** The op at the widest point and the tensors live there. */
+  peakOp: string;
+  peakTensors: string[];
+  /** float32 bytes live at the peak, whole batch. */
+  peakBytes: number;
+  /** One copy of the attention probabilities, H·T² floats per image (0 for Mixer); the trace holds two at softmax. */
+  attentionMatrixBytes: number;
+  /** Bytes every op writes, summed over the whole forward pass (traffic if nothing stays in cache). */
+  writtenBytes: number;
+  model: string;
+}
+
+export function activationMemory(c: ModelConfig, batch = 1): ActivationMemory {
+  const t = forwardTrace(c);
+  const steps = [...t.prologue, ...t.block, ...t.epilogue];
+  let peak = steps[0]!;
+  for (const s of steps) if (liveElements(s) > liveElements(peak)) peak = s;
+  const written = [...t.prologue, ...t.epilogue].reduce((a, s) => a + s.output[1], 0)
+    + t.layers * t.block.reduce((a, s) => a + s.output[1], 0);
+  const T = sequenceLength(c);
+  return {
+    batch,
+    peakOp: peak.op,
+    peakTensors: [peak.output, ...peak.alsoLive].map(([n, e]) => `${n}[${e}]`),
+    peakBytes: 4 * batch * liveElements(peak),
+    attentionMatrixBytes: c.family === 'vit' ? 4 * batch * c.heads * T * T : 0,
+    writtenBytes: 4 * batch * written,
+    model: 'peak live float32 tensors at the widest op: op output + tensors still needed, freed after last ' +
+      'use, no in-place ops, reshapes/transposes as views; weights excluded',
+  };
+}

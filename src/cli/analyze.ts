@@ -1,0 +1,76 @@
+/** `vitopt analyze <config>`: parameters, exact MACs, memory, resolution scaling and roofline bounds. */
+import type { Command } from 'commander';
+import type { ModelConfig } from '../models/config.js';
+import { isZooName, zooConfig } from '../models/zoo.js';
+import { UserError } from '../errors.js';
+import { analyze, renderText, withOverrides } from '../analyze/report.js';
+import { DEFAULT_PROFILE, type HardwareProfile } from '../analyze/roofline.js';
+import { emit, floatArg, intArg } from './common.js';
+
+// Loaded lazily through a variable specifier: checkpoint/ONNX config inference lives in
+// models/resolve.ts and is only needed for specs that are not zoo names.
+const RESOLVE_MODULE = '../models/resolve.js';
+
+async function loadConfig(spec: string): Promise<ModelConfig> {
+  if (isZooName(spec)) return zooConfig(spec);
+  let mod: { resolveConfig(spec: string): Promise<ModelConfig> };
+  try {
+    mod = await import(RESOLVE_MODULE);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    if (/\.(npz|safetensors|onnx)$/i.test(spec)) {
+      throw new UserError(`${spec}: reading a config from a checkpoint is not available in this build; give a zoo name`);
+    }
+    return zooConfig(spec); // throws the one-line "unknown model config" error
+  }
+  return mod.resolveConfig(spec);
+}
+
+function positive(name: string) {
+  const parse = floatArg(name);
+  return (v: string): number => {
+    const n = parse(v);
+    if (n <= 0) throw new UserError(`${name} must be > 0, not ${v}`);
+    return n;
+  };
+}
+
+interface Opts {
+  resolution?: number;
+  batch: number;
+  classes?: number;
+  fp32Gflops?: number;
+  int8Gops?: number;
+  memGbs?: number;
+  json?: boolean;
+}
+
+function profileFrom(o: Opts): HardwareProfile {
+  if (o.fp32Gflops === undefined && o.int8Gops === undefined && o.memGbs === undefined) return DEFAULT_PROFILE;
+  // Flags describe another machine: do not mix in this VM's defaults beyond the fp32 rate.
+  return {
+    fp32GflopsPerS: o.fp32Gflops ?? DEFAULT_PROFILE.fp32GflopsPerS,
+    int8GopsPerS: o.int8Gops,
+    memBandwidthGBs: o.memGbs,
+    source: o.fp32Gflops === undefined ? 'fp32: default (project VM, cpu-ceilings.md); others from flags' : 'from flags',
+  };
+}
+
+export function register(program: Command): void {
+  program.command('analyze')
+    .description('exact parameters, MACs by component, weight/activation memory, resolution scaling and roofline bounds')
+    .argument('<config>', 'zoo name (e.g. ViT-B_16) or a checkpoint / ONNX file')
+    .option('--resolution <px>', 'input side in pixels (default: the config\'s)', intArg('--resolution', 1))
+    .option('--batch <n>', 'batch size for memory and roofline figures', intArg('--batch', 1), 1)
+    .option('--classes <k>', 'number of classes of the head', intArg('--classes', 0))
+    .option('--fp32-gflops <n>', 'fp32 matmul ceiling, GFLOP/s (default 300: ORT MatMul on the project VM)', positive('--fp32-gflops'))
+    .option('--int8-gops <n>', 'int8 matmul ceiling, GOP/s', positive('--int8-gops'))
+    .option('--mem-gbs <n>', 'memory bandwidth, GB/s', positive('--mem-gbs'))
+    .option('--json', 'print the report object as JSON')
+    .action(async (spec: string, o: Opts) => {
+      const base = await loadConfig(spec);
+      const { config, notes } = withOverrides(base, { resolution: o.resolution, classes: o.classes });
+      const report = analyze(config, { batch: o.batch, profile: profileFrom(o), notes });
+      await emit(report, renderText(report), o.json);
+    });
+}

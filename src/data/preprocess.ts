@@ -1,0 +1,117 @@
+/**
+ * Model input exactly as the official evaluation pipeline makes it (vit-spec.md §4.1,
+ * vit_jax/input_pipeline.py): decoded uint8 RGB -> tf.image.resize to R×R (bilinear, half-pixel
+ * centres, no antialias, no crop, float32 result) -> (x − 127.5) / 127.5 -> [-1, 1].
+ * Resizing follows TF's kernel (tensorflow/core/kernels/image/resize_bilinear_op.cc) step by step in
+ * float32 (Math.fround after every operation TF does in float), so values match TF, not only PyTorch.
+ */
+import type { Tensor } from '../tensor.js';
+import type { RawImage } from './dataset.js';
+
+/** Source rows/columns and weight for each output row/column along one axis. */
+export interface AxisInterpolation {
+  lo: Int32Array;
+  hi: Int32Array;
+  frac: Float32Array;
+}
+
+const f = Math.fround;
+
+/**
+ * TF's compute_interpolation_weights with HalfPixelScaler: scale = in/out (float32);
+ * in = (out + 0.5)·scale − 0.5; lo = max(floor(in), 0); hi = min(ceil(in), in_size − 1); frac = in − floor(in).
+ */
+export function axisInterpolation(inSize: number, outSize: number): AxisInterpolation {
+  const scale = f(inSize / outSize);
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  const frac = new Float32Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    const x = f(f(f(i + 0.5) * scale) - 0.5);
+    const xf = Math.floor(x);
+    lo[i] = Math.max(xf, 0);
+    hi[i] = Math.min(Math.ceil(x), inSize - 1);
+    frac[i] = f(x - xf);
+  }
+  return { lo, hi, frac };
+}
+
+const axisCache = new Map<string, AxisInterpolation>();
+
+function cachedAxis(inSize: number, outSize: number): AxisInterpolation {
+  const key = `${inSize}>${outSize}`;
+  let a = axisCache.get(key);
+  if (!a) {
+    if (axisCache.size > 64) axisCache.clear(); // image folders have many sizes; keep the cache small
+    a = axisInterpolation(inSize, outSize);
+    axisCache.set(key, a);
+  }
+  return a;
+}
+
+/**
+ * Bilinear resize of an HWC image to outH×outW, float32 out. Same size is a plain cast, as in TF
+ * (its kernel gives frac = 0 everywhere then, i.e. a copy).
+ */
+export function resizeBilinear(src: Uint8Array | Float32Array, height: number, width: number, channels: number,
+  outH: number, outW: number): Float32Array {
+  if (height === outH && width === outW) return Float32Array.from(src);
+  const out = new Float32Array(outH * outW * channels);
+  const ys = cachedAxis(height, outH);
+  const xs = cachedAxis(width, outW);
+  const rowStride = width * channels;
+  for (let y = 0; y < outH; y++) {
+    const top = ys.lo[y]! * rowStride;
+    const bottom = ys.hi[y]! * rowStride;
+    const fy = ys.frac[y]!;
+    for (let x = 0; x < outW; x++) {
+      const left = xs.lo[x]! * channels;
+      const right = xs.hi[x]! * channels;
+      const fx = xs.frac[x]!;
+      const o = (y * outW + x) * channels;
+      for (let c = 0; c < channels; c++) {
+        const tl = src[top + left + c]!;
+        const tr = src[top + right + c]!;
+        const bl = src[bottom + left + c]!;
+        const br = src[bottom + right + c]!;
+        const t = f(tl + f(f(tr - tl) * fx));
+        const b = f(bl + f(f(br - bl) * fx));
+        out[o + c] = f(t + f(f(b - t) * fy));
+      }
+    }
+  }
+  return out;
+}
+
+/** (x − 127.5) / 127.5 in float32, in place: uint8 pixel values to the official [-1, 1] range. */
+export function normalizeToUnitRange(values: Float32Array): Float32Array {
+  for (let i = 0; i < values.length; i++) values[i] = f(f(values[i]! - 127.5) / 127.5);
+  return values;
+}
+
+/** One image to model range, HWC, still with its own channel count (1 or 3). */
+export function preprocessImage(img: RawImage, height: number, width = height): Float32Array {
+  const resized = resizeBilinear(img.data, img.height, img.width, img.channels, height, width);
+  // Float inputs are already in model range (design.md); only pixels are normalized.
+  return img.kind === 'uint8' ? normalizeToUnitRange(resized) : resized;
+}
+
+/**
+ * A batch of images to the model input `pixels`: float32 NCHW [n, 3, H, W], [-1, 1]. Grey images are
+ * replicated to three channels (after resizing, which is per channel and so gives the same result).
+ */
+export function preprocessBatch(images: readonly RawImage[], height: number, width = height): Tensor {
+  const plane = height * width;
+  const out = new Float32Array(images.length * 3 * plane);
+  for (const [n, img] of images.entries()) {
+    const hwc = preprocessImage(img, height, width);
+    const ch = img.channels;
+    const base = n * 3 * plane;
+    for (let c = 0; c < 3; c++) {
+      const srcC = ch === 1 ? 0 : c;
+      const dst = base + c * plane;
+      for (let i = 0; i < plane; i++) out[dst + i] = hwc[i * ch + srcC]!;
+    }
+  }
+  return { dims: [images.length, 3, height, width], data: out };
+}

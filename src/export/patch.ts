@@ -1,0 +1,28 @@
+/** Patch embedding: a P×P stride-P convolution (HWIO kernel from the checkpoint) -> [B, N, D] row-major tokens. */
+import { ints } from '../formats/onnx.js';
+import type { Tensor } from '../tensor.js';
+import type { Ctx } from './layers.js';
+
+/** HWIO -> OIHW for ONNX Conv. */
+export function hwioToOihw(t: Tensor): Tensor {
+  const [H, W, I, O] = t.dims as [number, number, number, number];
+  const out = new Float32Array(t.data.length);
+  for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) {
+    out[((o * I + i) * H + h) * W + w] = t.data[((h * W + w) * I + i) * O + o]!;
+  }
+  return { dims: [O, I, H, W], data: out };
+}
+
+/**
+ * `pixels` is NCHW. The ViT conv is VALID (the remainder is dropped); Mixer's is SAME, which equals
+ * VALID when the side is a multiple of P and otherwise pads with the XLA rule (end side gets the extra).
+ */
+export function patchEmbedding(c: Ctx, pixels: string, kernel: Tensor, bias: Tensor, name: string,
+  pads: number[] = [0, 0, 0, 0]): string {
+  const g = c.g;
+  const P = kernel.dims[0]!, D = kernel.dims[3]!;
+  const conv = g.op('Conv', [pixels, g.weight(`${name}/kernel`, hwioToOihw(kernel)), g.weight(`${name}/bias`, bias)],
+    { kernel_shape: ints([P, P]), strides: ints([P, P]), pads: ints(pads) }, { name });
+  const flat = g.op('Reshape', [conv, g.int64(`${name}/flatten_shape`, [0, D, -1])]);
+  return g.op('Transpose', [flat], { perm: ints([0, 2, 1]) }, { name: `${name}/tokens` });
+}

@@ -1,0 +1,72 @@
+/**
+ * Hugging Face safetensors: u64 header length, a JSON header {name: {dtype, shape, data_offsets}},
+ * then the raw little-endian bytes. Hand-written because the format is that small and the npm
+ * readers either need the whole Hub client or do not handle F16/BF16.
+ * https://huggingface.co/docs/safetensors
+ */
+import { FileError } from '../errors.js';
+import { halfToFloat } from './npy.js';
+import type { Tensor } from '../tensor.js';
+import { numel } from '../tensor.js';
+
+const SIZES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+
+export function parseSafetensors(buf: Uint8Array, file: string): Map<string, Tensor> {
+  if (buf.length < 8) throw new FileError(file, 'truncated safetensors file (no header)');
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const n = Number(dv.getBigUint64(0, true));
+  if (n <= 0 || 8 + n > buf.length) throw new FileError(file, 'truncated or corrupt safetensors header');
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
+  } catch {
+    throw new FileError(file, 'corrupt safetensors header (not JSON)');
+  }
+  const base = 8 + n;
+  const out = new Map<string, Tensor>();
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const size = SIZES[info.dtype];
+    if (!size) throw new FileError(file, `tensor '${name}' has unsupported dtype ${info.dtype}`);
+    const [b, e] = info.data_offsets;
+    const count = numel(info.shape);
+    if (e - b !== count * size) throw new FileError(file, `tensor '${name}': byte range does not match its shape`);
+    if (base + e > buf.length) throw new FileError(file, `truncated safetensors data (tensor '${name}')`);
+    const bytes = buf.slice(base + b, base + e);
+    let data: Float32Array;
+    if (info.dtype === 'F32') data = new Float32Array(bytes.buffer);
+    else if (info.dtype === 'F64') data = Float32Array.from(new Float64Array(bytes.buffer));
+    else {
+      const h = new Uint16Array(bytes.buffer);
+      data = new Float32Array(count);
+      const u = new Uint32Array(1), f = new Float32Array(u.buffer);
+      for (let i = 0; i < count; i++) {
+        if (info.dtype === 'F16') data[i] = halfToFloat(h[i]!);
+        else { u[0] = h[i]! << 16; data[i] = f[0]!; }
+      }
+    }
+    out.set(name, { dims: info.shape, data });
+  }
+  return out;
+}
+
+export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: 'F32', shape: t.dims, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const hb = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + hb.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  let p = 8 + hb.length;
+  for (const t of tensors.values()) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p);
+    p += t.data.byteLength;
+  }
+  return out;
+}
