@@ -1,36 +1,26 @@
 /** `vitopt analyze <config>`: parameters, exact MACs, memory, resolution scaling and roofline bounds. */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { ModelConfig } from '../models/config.js';
 import { isZooName, zooConfig } from '../models/zoo.js';
-import { UserError } from '../errors.js';
 import { analyze, renderText, withOverrides } from '../analyze/report.js';
 import { DEFAULT_PROFILE, type HardwareProfile } from '../analyze/roofline.js';
 import { emit, floatArg, intArg } from './common.js';
 
-// Loaded lazily through a variable specifier: checkpoint/ONNX config inference lives in
-// models/resolve.ts and is only needed for specs that are not zoo names.
-const RESOLVE_MODULE = '../models/resolve.js';
-
+/**
+ * Zoo names are answered here; anything else (checkpoint, ONNX file, fashion-vit/-mixer) goes to
+ * models/resolve.ts, imported lazily so that analysing a zoo name never loads ONNX Runtime.
+ */
 async function loadConfig(spec: string): Promise<ModelConfig> {
   if (isZooName(spec)) return zooConfig(spec);
-  let mod: { resolveConfig(spec: string): Promise<ModelConfig> };
-  try {
-    mod = await import(RESOLVE_MODULE);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    if (/\.(npz|safetensors|onnx)$/i.test(spec)) {
-      throw new UserError(`${spec}: reading a config from a checkpoint is not available in this build; give a zoo name`);
-    }
-    return zooConfig(spec); // throws the one-line "unknown model config" error
-  }
-  return mod.resolveConfig(spec);
+  const { resolveConfig } = await import('../models/resolve.js');
+  return resolveConfig(spec);
 }
 
 function positive(name: string) {
   const parse = floatArg(name);
   return (v: string): number => {
     const n = parse(v);
-    if (n <= 0) throw new UserError(`${name} must be > 0, not ${v}`);
+    if (n <= 0) throw new InvalidArgumentError(`${name} must be > 0`);
     return n;
   };
 }

@@ -1,9 +1,15 @@
 /** Every CLI command, one module each. Each module exports `register(program)`. */
 import type { Command } from 'commander';
 import * as models from './models.js';
+import * as convert from './convert.js';
+import * as predict from './predict.js';
 import * as analyze from './analyze.js';
+import * as evalCommand from './eval.js';
 
 export const COMMANDS: { register(program: Command): void }[] = [
   models,
+  convert,
+  predict,
   analyze,
+  evalCommand,
 ];

@@ -3,9 +3,7 @@
  * under models/ with a model card each. Every command accepts them by name.
  */
 import { packagePath } from '../util/paths.js';
-
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
-  'Sneaker', 'Bag', 'Ankle boot'];
+import { FASHION_MNIST_CLASSES } from '../data/labels.js';
 
 export interface ReferenceModel {
   name: string;
@@ -18,7 +16,7 @@ export const REFERENCE_MODELS: readonly ReferenceModel[] = ['fashion-vit', 'fash
   name,
   checkpoint: packagePath('models', `${name}.npz`),
   card: packagePath('models', `${name}.md`),
-  labels: FASHION_MNIST_CLASSES,
+  labels: [...FASHION_MNIST_CLASSES],
 }));
 
 export function referenceModel(name: string): ReferenceModel | undefined {
