@@ -9,7 +9,7 @@
  * matrix applied to every token), 'quadratic' (N²·D: token-by-token products, only ViT attention), or
  * 'constant' (applied once to the pooled vector: pre_logits, head).
  */
-import { type MixerConfig, type ModelConfig, type VitConfig, patchTokens, sequenceLength } from '../models/config.js';
+import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
 
 export type TokenScaling = 'linear' | 'quadratic' | 'constant';
 
@@ -45,36 +45,46 @@ export interface MacsReport {
   flops: number;
 }
 
-function component(key: string, label: string, formula: string, perLayer: number, layers: number,
+/** `total` over all layers; `perLayer` is one block's share (the mean when pruned layers differ). */
+function component(key: string, label: string, formula: string, total: number, layers: number,
   scaling: TokenScaling, outside = 0): MacComponent {
-  return { key, label, formula, macs: perLayer * layers + outside, perLayer, scaling };
+  return { key, label, formula, macs: total + outside, perLayer: layers ? total / layers : 0, scaling };
+}
+
+/** Σ over layers of f(layer). */
+function overLayers(n: number, f: (l: number) => number): number {
+  let s = 0;
+  for (let l = 0; l < n; l++) s += f(l);
+  return s;
 }
 
 function vitComponents(c: VitConfig): MacComponent[] {
-  const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, M = c.mlp, P = c.patch, L = c.layers;
+  const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, P = c.patch, L = c.layers;
   const R = c.representation ?? 0;
   const headIn = R || D;
+  // A = heads·headDim: the attention width of a layer (= D unless heads were pruned).
+  const A = (l: number) => vitLayer(c, l).heads * vitLayer(c, l).headDim;
   return [
     component('patchEmbedding', 'patch embedding (conv P×P/P)', 'N·P²·3·D', 0, 0, 'linear', N * P * P * 3 * D),
-    component('qkv', 'attention q, k, v projections', 'L·3·T·D²', 3 * T * D * D, L, 'linear'),
+    component('qkv', 'attention q, k, v projections', 'L·3·T·D²', overLayers(L, (l) => 3 * T * D * A(l)), L, 'linear'),
     // H heads of T×T scores over hd = D/H channels: H·T²·hd = T²·D, whatever the head count.
-    component('attentionScores', 'attention scores q·kᵀ', 'L·H·T²·hd = L·T²·D', T * T * D, L, 'quadratic'),
-    component('attentionValues', 'attention probs × v', 'L·T²·D', T * T * D, L, 'quadratic'),
-    component('attentionOut', 'attention output projection', 'L·T·D²', T * D * D, L, 'linear'),
-    component('mlp', 'MLP (D→M→D)', 'L·2·T·D·M', 2 * T * D * M, L, 'linear'),
+    component('attentionScores', 'attention scores q·kᵀ', 'L·H·T²·hd = L·T²·D', overLayers(L, (l) => T * T * A(l)), L, 'quadratic'),
+    component('attentionValues', 'attention probs × v', 'L·T²·D', overLayers(L, (l) => T * T * A(l)), L, 'quadratic'),
+    component('attentionOut', 'attention output projection', 'L·T·D²', overLayers(L, (l) => T * A(l) * D), L, 'linear'),
+    component('mlp', 'MLP (D→M→D)', 'L·2·T·D·M', overLayers(L, (l) => 2 * T * D * vitLayer(c, l).mlp), L, 'linear'),
     component('preLogits', 'pre_logits (D→R)', 'D·R', 0, 0, 'constant', D * R),
     component('head', 'classifier head', `${R ? 'R' : 'D'}·K`, 0, 0, 'constant', headIn * c.classes),
   ];
 }
 
 function mixerComponents(c: MixerConfig): MacComponent[] {
-  const S = patchTokens(c), C = c.hidden, DS = c.tokensMlp, DC = c.channelsMlp, P = c.patch, L = c.blocks;
+  const S = patchTokens(c), C = c.hidden, P = c.patch, L = c.blocks;
   return [
     component('stem', 'stem (conv P×P/P)', 'S·P²·3·C', 0, 0, 'linear', S * P * P * 3 * C),
     // Each of the C channels runs an S→D_S→S MLP across tokens: linear in S for a fixed D_S, and the
     // weights themselves are S×D_S, so a Mixer at another resolution is another set of weights.
-    component('tokenMixing', 'token mixing (S→D_S→S per channel)', 'L·2·C·S·D_S', 2 * C * S * DS, L, 'linear'),
-    component('channelMixing', 'channel mixing (C→D_C→C per token)', 'L·2·S·C·D_C', 2 * S * C * DC, L, 'linear'),
+    component('tokenMixing', 'token mixing (S→D_S→S per channel)', 'L·2·C·S·D_S', overLayers(L, (i) => 2 * C * S * mixerLayer(c, i).tokensMlp), L, 'linear'),
+    component('channelMixing', 'channel mixing (C→D_C→C per token)', 'L·2·S·C·D_C', overLayers(L, (i) => 2 * S * C * mixerLayer(c, i).channelsMlp), L, 'linear'),
     component('head', 'classifier head', 'C·K', 0, 0, 'constant', C * c.classes),
   ];
 }

@@ -2,7 +2,7 @@
  * Exact parameter counts from a configuration (spec §2.2, §2.5). They equal the official counts of
  * vit_jax/models_test.py for every zoo entry (checked in test/analyze/params.test.ts).
  */
-import { type ModelConfig, patchTokens, sequenceLength } from '../models/config.js';
+import { type ModelConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
 
 export interface ParamBreakdown {
   embedding: number;
@@ -22,16 +22,26 @@ export function paramBreakdown(c: ModelConfig): ParamBreakdown {
   let preLogits = 0;
   let headIn = c.hidden;
   if (c.family === 'vit') {
-    const D = c.hidden, M = c.mlp;
+    const D = c.hidden;
     tokens = (c.classifier === 'token' ? D : 0) + sequenceLength(c) * D;
-    blocks = c.layers * (4 * D * D + 2 * D * M + 9 * D + M);
+    blocks = 0;
+    for (let l = 0; l < c.layers; l++) {
+      // q, k, v: D·A + A each, out: A·D + D (A = heads·headDim); MLP: 2·D·M + M + D; two LayerNorms: 4·D.
+      const { heads, headDim, mlp: M } = vitLayer(c, l);
+      const A = heads * headDim;
+      blocks += 4 * D * A + 3 * A + D + 2 * D * M + M + D + 4 * D;
+    }
     if (c.representation) {
       preLogits = D * c.representation + c.representation;
       headIn = c.representation;
     }
   } else {
-    const C = c.hidden, S = patchTokens(c), DS = c.tokensMlp, DC = c.channelsMlp;
-    blocks = c.blocks * (4 * C + (S * DS + DS + DS * S + S) + (C * DC + DC + DC * C + C));
+    const C = c.hidden, S = patchTokens(c);
+    blocks = 0;
+    for (let i = 0; i < c.blocks; i++) {
+      const { tokensMlp: DS, channelsMlp: DC } = mixerLayer(c, i);
+      blocks += 4 * C + (S * DS + DS + DS * S + S) + (C * DC + DC + DC * C + C);
+    }
   }
   const finalNorm = 2 * c.hidden;
   const head = c.classes > 0 ? headIn * c.classes + c.classes : 0;

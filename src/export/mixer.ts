@@ -7,7 +7,7 @@
  * so no Transpose nodes are needed and the MatMuls see contiguous operands.
  */
 import type { MixerConfig } from '../models/config.js';
-import { gridSize } from '../models/config.js';
+import { gridSize, mixerLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
 import { mixerBlock } from '../models/layout.js';
@@ -45,7 +45,7 @@ export function buildMixer(c: Ctx, ir: ModelIR, pixels: string): string {
     // Token mixing: W1ᵀ @ y + b1 (per D_S row), gelu, W2ᵀ @ . + b2 (per token row).
     let t = g.op('MatMul', [g.weight(`${tm}/Dense_0/kernel_t`, transpose2d(w(`${tm}/Dense_0/kernel`))), y], {}, { name: `${tm}/Dense_0` });
     const b1 = w(`${tm}/Dense_0/bias`);
-    t = g.op('Add', [t, g.weight(`${tm}/Dense_0/bias`, { dims: [cfg.tokensMlp, 1], data: b1.data })]);
+    t = g.op('Add', [t, g.weight(`${tm}/Dense_0/bias`, { dims: [mixerLayer(cfg, i).tokensMlp, 1], data: b1.data })]);
     t = biasGelu(c, t, null, `${tm}/gelu`);
     t = g.op('MatMul', [g.weight(`${tm}/Dense_1/kernel_t`, transpose2d(w(`${tm}/Dense_1/kernel`))), t], {}, { name: `${tm}/Dense_1` });
     t = g.op('Add', [t, g.weight(`${tm}/Dense_1/bias`, { dims: [S, 1], data: w(`${tm}/Dense_1/bias`).data })]);

@@ -3,7 +3,7 @@
  * patch conv -> tokens (+cls) + pos-emb -> L pre-LN blocks -> encoder_norm -> pool -> [pre_logits] -> head.
  */
 import type { VitConfig } from '../models/config.js';
-import { gridSize } from '../models/config.js';
+import { gridSize, vitLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
 import { vitBlock } from '../models/layout.js';
@@ -39,11 +39,13 @@ function concat1d(parts: Tensor[]): Tensor {
 
 /** Self-attention on LayerNorm output `y` ([B, T, D]); returns the projected output before the bias. */
 function attention(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number): { out: string; outBias: Tensor } {
-  const D = cfg.hidden, H = cfg.heads, hd = D / H;
+  const D = cfg.hidden;
+  const { heads: H, headDim: hd } = vitLayer(cfg, l);
+  const A = H * hd; // attention width (< D when heads were pruned)
   const p = `${vitBlock(l)}/MultiHeadDotProductAttention_0`;
-  const k2 = (n: string) => reshaped(weight(ir, `${p}/${n}/kernel`), [D, D]);
-  const b1 = (n: string) => reshaped(weight(ir, `${p}/${n}/bias`), [D]);
-  const wo = reshaped(weight(ir, `${p}/out/kernel`), [D, D]);
+  const k2 = (n: string) => reshaped(weight(ir, `${p}/${n}/kernel`), [D, A]);
+  const b1 = (n: string) => reshaped(weight(ir, `${p}/${n}/bias`), [A]);
+  const wo = reshaped(weight(ir, `${p}/out/kernel`), [A, D]);
   const g = c.g;
   let ctx: string;
   if (c.style === 'ort') {
@@ -62,7 +64,7 @@ function attention(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number): {
     const vh = splitHeads(c, v, H, hd, [0, 2, 1, 3], `${p}/v_heads`);
     const probs = g.op('Softmax', [g.op('MatMul', [qh, kt], {}, { name: `${p}/scores` })], { axis: int(-1) }, { name: `${p}/softmax` });
     const o = g.op('Transpose', [g.op('MatMul', [probs, vh], {}, { name: `${p}/context` })], { perm: ints([0, 2, 1, 3]) });
-    ctx = g.op('Reshape', [o, g.int64(`${p}/merge_shape`, [0, 0, D])], {}, { name: `${p}/merge_heads` });
+    ctx = g.op('Reshape', [o, g.int64(`${p}/merge_shape`, [0, 0, A])], {}, { name: `${p}/merge_heads` });
   }
   const out = g.op('MatMul', [ctx, g.weight(`${p}/out/kernel`, wo)], {}, { name: `${p}/out/MatMul` });
   return { out, outBias: weight(ir, `${p}/out/bias`) };

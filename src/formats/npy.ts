@@ -68,10 +68,16 @@ export function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
-/** Copy into an aligned, owned buffer so typed-array views are legal. */
-function aligned(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
+/**
+ * Copy into an aligned, owned buffer so typed-array views are legal. (Not `bytes.slice()`: on a Node
+ * Buffer that returns a view of the same memory, whose `.buffer` is the whole pool.)
+ */
+export function ownedBuffer(bytes: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy.buffer;
 }
+const aligned = ownedBuffer;
 
 /** The array as float32 (float32 / float16 / float64 accepted; others are an error for weights). */
 export function npyToFloat32(a: NpyArray, file: string): Float32Array {

@@ -9,6 +9,7 @@ import onnxProto from 'onnx-proto';
 import { FileError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { writeFilesAtomic } from '../util/atomic.js';
+import { ownedBuffer } from './npy.js';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -240,7 +241,7 @@ export function initializerFloat(t: TensorProto): Tensor {
   const dims = (t.dims ?? []).map(Number);
   if (t.dataType !== DataType.FLOAT) throw new Error(`internal: initializer ${t.name} is not float32`);
   const data = t.rawData && t.rawData.length
-    ? new Float32Array(t.rawData.slice().buffer)
+    ? new Float32Array(ownedBuffer(t.rawData))
     : Float32Array.from(t.floatData ?? []);
   return { dims, data };
 }

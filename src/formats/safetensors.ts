@@ -5,7 +5,7 @@
  * https://huggingface.co/docs/safetensors
  */
 import { FileError } from '../errors.js';
-import { halfToFloat } from './npy.js';
+import { halfToFloat, ownedBuffer } from './npy.js';
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
 
@@ -32,7 +32,7 @@ export function parseSafetensors(buf: Uint8Array, file: string): Map<string, Ten
     const count = numel(info.shape);
     if (e - b !== count * size) throw new FileError(file, `tensor '${name}': byte range does not match its shape`);
     if (base + e > buf.length) throw new FileError(file, `truncated safetensors data (tensor '${name}')`);
-    const bytes = buf.slice(base + b, base + e);
+    const bytes = new Uint8Array(ownedBuffer(buf.subarray(base + b, base + e)));
     let data: Float32Array;
     if (info.dtype === 'F32') data = new Float32Array(bytes.buffer);
     else if (info.dtype === 'F64') data = Float32Array.from(new Float64Array(bytes.buffer));

@@ -34,6 +34,13 @@ export interface VitConfig extends Numerics {
   classes: number;
   /** Input side in pixels (square). */
   resolution: number;
+  /**
+   * Per-layer head counts and MLP widths after structured pruning (absent = `heads`/`mlp` in every
+   * layer). The head size stays `headDim` (= hidden / heads of the unpruned model).
+   */
+  layerHeads?: number[];
+  layerMlp?: number[];
+  headDim?: number;
 }
 
 export interface MixerConfig extends Numerics {
@@ -47,6 +54,9 @@ export interface MixerConfig extends Numerics {
   classes: number;
   /** Input side in pixels; Mixer's token-mixing weights tie it to one resolution. */
   resolution: number;
+  /** Per-block hidden widths after structured pruning (absent = `tokensMlp`/`channelsMlp` everywhere). */
+  layerTokensMlp?: number[];
+  layerChannelsMlp?: number[];
 }
 
 export type ModelConfig = VitConfig | MixerConfig;
@@ -69,11 +79,30 @@ export function sequenceLength(c: ModelConfig): number {
   return patchTokens(c) + (c.family === 'vit' && c.classifier === 'token' ? 1 : 0);
 }
 
+export interface VitLayerDims { heads: number; headDim: number; mlp: number }
+
+export function vitLayer(c: VitConfig, l: number): VitLayerDims {
+  return { heads: c.layerHeads?.[l] ?? c.heads, headDim: c.headDim ?? c.hidden / c.heads, mlp: c.layerMlp?.[l] ?? c.mlp };
+}
+
+export function mixerLayer(c: MixerConfig, i: number): { tokensMlp: number; channelsMlp: number } {
+  return { tokensMlp: c.layerTokensMlp?.[i] ?? c.tokensMlp, channelsMlp: c.layerChannelsMlp?.[i] ?? c.channelsMlp };
+}
+
+/** True when some layer differs from the uniform configuration (a structurally pruned model). */
+export function isPruned(c: ModelConfig): boolean {
+  return c.family === 'vit' ? Boolean(c.layerHeads || c.layerMlp) : Boolean(c.layerTokensMlp || c.layerChannelsMlp);
+}
+
 export function describe(c: ModelConfig): string {
   if (c.family === 'vit') {
     return `ViT patch ${c.patch}, D=${c.hidden}, MLP=${c.mlp}, heads=${c.heads}, layers=${c.layers}, ` +
-      `${c.classifier}${c.representation ? `, pre_logits ${c.representation}` : ''}, ${c.classes} classes, ${c.resolution}px`;
+      `${c.classifier}${c.representation ? `, pre_logits ${c.representation}` : ''}, ${c.classes} classes, ${c.resolution}px` +
+      (isPruned(c) ? `; pruned: heads [${Array.from({ length: c.layers }, (_, l) => vitLayer(c, l).heads)}], ` +
+        `MLP [${Array.from({ length: c.layers }, (_, l) => vitLayer(c, l).mlp)}]` : '');
   }
   return `Mixer patch ${c.patch}, C=${c.hidden}, blocks=${c.blocks}, D_S=${c.tokensMlp}, D_C=${c.channelsMlp}, ` +
-    `${c.classes} classes, ${c.resolution}px`;
+    `${c.classes} classes, ${c.resolution}px` +
+    (isPruned(c) ? `; pruned: D_S [${Array.from({ length: c.blocks }, (_, i) => mixerLayer(c, i).tokensMlp)}], ` +
+      `D_C [${Array.from({ length: c.blocks }, (_, i) => mixerLayer(c, i).channelsMlp)}]` : '');
 }

@@ -34,13 +34,19 @@ export function inferConfig(w: Map<string, Tensor>, file: string, numerics: Nume
     if (P !== P2 || cin !== 3) throw new FileError(file, `stem/kernel has shape ${shapeString([P, P2, cin, C])}, expected (P, P, 3, C)`);
     const blocks = countIndexed(w, /^MixerBlock_(\d+)\//);
     if (blocks <= 0) throw new FileError(file, 'no MixerBlock_<i> weights (or their numbering has gaps)');
-    const [S, DS] = dimsOf(w, 'MixerBlock_0/token_mixing/Dense_0/kernel', 2, file) as [number, number];
-    const DC = dimsOf(w, 'MixerBlock_0/channel_mixing/Dense_0/kernel', 2, file)[1]!;
+    const S = dimsOf(w, 'MixerBlock_0/token_mixing/Dense_0/kernel', 2, file)[0]!;
+    const dss: number[] = [], dcs: number[] = [];
+    for (let i = 0; i < blocks; i++) {
+      dss.push(dimsOf(w, `MixerBlock_${i}/token_mixing/Dense_0/kernel`, 2, file)[1]!);
+      dcs.push(dimsOf(w, `MixerBlock_${i}/channel_mixing/Dense_0/kernel`, 2, file)[1]!);
+    }
+    const pruned = dss.some((d) => d !== dss[0]) || dcs.some((d) => d !== dcs[0]);
+    const DS = Math.max(...dss), DC = Math.max(...dcs);
     const g = Math.round(Math.sqrt(S));
     if (g * g !== S) throw new FileError(file, `token-mixing width ${S} is not a square number of patches`);
     const classes = dimsOf(w, 'head/bias', 1, file)[0]!;
     return { family: 'mixer', patch: P, hidden: C, blocks, tokensMlp: DS, channelsMlp: DC, classes,
-      resolution: g * P, ...numerics };
+      resolution: g * P, ...numerics, ...(pruned ? { layerTokensMlp: dss, layerChannelsMlp: dcs } : {}) };
   }
   if (w.has('embedding/kernel')) {
     const [P, P2, cin, D] = dimsOf(w, 'embedding/kernel', 4, file) as [number, number, number, number];
@@ -50,9 +56,20 @@ export function inferConfig(w: Map<string, Tensor>, file: string, numerics: Nume
     }
     const layers = countIndexed(w, /^Transformer\/encoderblock_(\d+)\//);
     if (layers <= 0) throw new FileError(file, 'no Transformer/encoderblock_<l> weights (or their numbering has gaps)');
-    const [, H, hd] = dimsOf(w, 'Transformer/encoderblock_0/MultiHeadDotProductAttention_0/query/kernel', 3, file) as [number, number, number];
-    if (H * hd !== D) throw new FileError(file, `query/kernel heads × head_dim = ${H}×${hd} does not equal hidden size ${D}`);
-    const mlp = dimsOf(w, 'Transformer/encoderblock_0/MlpBlock_0/Dense_0/kernel', 2, file)[1]!;
+    // Per-layer heads and MLP widths: uniform in published checkpoints, different after structured pruning.
+    const heads: number[] = [], mlps: number[] = [];
+    let hd = 0;
+    for (let l = 0; l < layers; l++) {
+      const [, H, hdl] = dimsOf(w, `Transformer/encoderblock_${l}/MultiHeadDotProductAttention_0/query/kernel`, 3, file) as [number, number, number];
+      if (l > 0 && hdl !== hd) throw new FileError(file, `encoderblock_${l} has head size ${hdl}, encoderblock_0 has ${hd}`);
+      hd = hdl;
+      heads.push(H);
+      mlps.push(dimsOf(w, `Transformer/encoderblock_${l}/MlpBlock_0/Dense_0/kernel`, 2, file)[1]!);
+    }
+    const pruned = heads.some((h) => h !== heads[0]) || mlps.some((m) => m !== mlps[0]) || heads[0]! * hd !== D;
+    if (!pruned && heads[0]! * hd !== D) throw new FileError(file, `query/kernel heads × head_dim = ${heads[0]}×${hd} does not equal hidden size ${D}`);
+    const H = pruned ? (Number.isInteger(D / hd) ? D / hd : Math.max(...heads)) : heads[0]!;
+    const mlp = Math.max(...mlps);
     const classifier = w.has('cls') ? 'token' : 'gap';
     const T = dimsOf(w, 'Transformer/posembed_input/pos_embedding', 3, file)[1]!;
     const N = T - (classifier === 'token' ? 1 : 0);
@@ -61,7 +78,7 @@ export function inferConfig(w: Map<string, Tensor>, file: string, numerics: Nume
     const representation = w.has('pre_logits/kernel') ? dimsOf(w, 'pre_logits/kernel', 2, file)[1]! : null;
     const classes = dimsOf(w, 'head/bias', 1, file)[0]!;
     return { family: 'vit', patch: P, hidden: D, mlp, heads: H, layers, classifier, representation, classes,
-      resolution: g * P, ...numerics };
+      resolution: g * P, ...numerics, ...(pruned ? { layerHeads: heads, layerMlp: mlps, headDim: hd } : {}) };
   }
   if (w.has('conv_root/kernel')) throw new FileError(file, 'hybrid ResNet+ViT checkpoints are not supported');
   throw new FileError(file, "not a ViT or Mixer checkpoint: neither 'embedding/kernel' nor 'stem/kernel' found");

@@ -5,7 +5,7 @@
  * variance, query scaled before QKᵀ. Slow (plain JS loops): meant for tests and `--verify` on small
  * models.
  */
-import { type MixerConfig, type ModelConfig, type VitConfig } from '../models/config.js';
+import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, vitLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
 import type { Tensor } from '../tensor.js';
 
@@ -93,7 +93,7 @@ function patchify(img: Float64Array, side: number, P: number, kernel: Float64Arr
 }
 
 function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array): Float64Array {
-  const D = c.hidden, H = c.heads, hd = D / H, P = c.patch;
+  const D = c.hidden, P = c.patch;
   const g = Math.floor(c.resolution / P), N = g * g;
   const cls = c.classifier === 'token';
   const T = N + (cls ? 1 : 0);
@@ -107,21 +107,23 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array): Float64Array 
   for (let l = 0; l < c.layers; l++) {
     const b = `Transformer/encoderblock_${l}`;
     const a = `${b}/MultiHeadDotProductAttention_0`;
+    const { heads: H, headDim: hd, mlp } = vitLayer(c, l);
+    const A = H * hd; // attention width; D unless heads were pruned
     const y = layerNorm(x, T, D, w64(ir, `${b}/LayerNorm_0/scale`), w64(ir, `${b}/LayerNorm_0/bias`), eps);
     // q,k,v [T, H, hd] from kernels (D, H, hd): flattening (H, hd) head-major is a plain [D, D] matmul.
-    const q = denseRows(y, T, D, w64(ir, `${a}/query/kernel`), w64(ir, `${a}/query/bias`), D);
-    const k = denseRows(y, T, D, w64(ir, `${a}/key/kernel`), w64(ir, `${a}/key/bias`), D);
-    const v = denseRows(y, T, D, w64(ir, `${a}/value/kernel`), w64(ir, `${a}/value/bias`), D);
+    const q = denseRows(y, T, D, w64(ir, `${a}/query/kernel`), w64(ir, `${a}/query/bias`), A);
+    const k = denseRows(y, T, D, w64(ir, `${a}/key/kernel`), w64(ir, `${a}/key/bias`), A);
+    const v = denseRows(y, T, D, w64(ir, `${a}/value/kernel`), w64(ir, `${a}/value/bias`), A);
     const scale = 1 / Math.sqrt(hd);
     for (let i = 0; i < q.length; i++) q[i]! *= scale;
-    const o = new Float64Array(T * D);
+    const o = new Float64Array(T * A);
     const logits = new Float64Array(T);
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < T; i++) {
         let mx = -Infinity;
         for (let j = 0; j < T; j++) {
           let s = 0;
-          for (let d = 0; d < hd; d++) s += q[i * D + h * hd + d]! * k[j * D + h * hd + d]!;
+          for (let d = 0; d < hd; d++) s += q[i * A + h * hd + d]! * k[j * A + h * hd + d]!;
           logits[j] = s;
           if (s > mx) mx = s;
         }
@@ -129,16 +131,16 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array): Float64Array 
         for (let j = 0; j < T; j++) { logits[j] = Math.exp(logits[j]! - mx); z += logits[j]!; }
         for (let j = 0; j < T; j++) {
           const p = logits[j]! / z;
-          for (let d = 0; d < hd; d++) o[i * D + h * hd + d]! += p * v[j * D + h * hd + d]!;
+          for (let d = 0; d < hd; d++) o[i * A + h * hd + d]! += p * v[j * A + h * hd + d]!;
         }
       }
     }
-    const att = denseRows(o, T, D, w64(ir, `${a}/out/kernel`), w64(ir, `${a}/out/bias`), D);
+    const att = denseRows(o, T, A, w64(ir, `${a}/out/kernel`), w64(ir, `${a}/out/bias`), D);
     for (let i = 0; i < x.length; i++) x[i]! += att[i]!;
     const y2 = layerNorm(x, T, D, w64(ir, `${b}/LayerNorm_1/scale`), w64(ir, `${b}/LayerNorm_1/bias`), eps);
-    const hmid = denseRows(y2, T, D, w64(ir, `${b}/MlpBlock_0/Dense_0/kernel`), w64(ir, `${b}/MlpBlock_0/Dense_0/bias`), c.mlp);
+    const hmid = denseRows(y2, T, D, w64(ir, `${b}/MlpBlock_0/Dense_0/kernel`), w64(ir, `${b}/MlpBlock_0/Dense_0/bias`), mlp);
     for (let i = 0; i < hmid.length; i++) hmid[i] = gelu(hmid[i]!, c.gelu);
-    const mo = denseRows(hmid, T, c.mlp, w64(ir, `${b}/MlpBlock_0/Dense_1/kernel`), w64(ir, `${b}/MlpBlock_0/Dense_1/bias`), D);
+    const mo = denseRows(hmid, T, mlp, w64(ir, `${b}/MlpBlock_0/Dense_1/kernel`), w64(ir, `${b}/MlpBlock_0/Dense_1/bias`), D);
     for (let i = 0; i < x.length; i++) x[i]! += mo[i]!;
   }
   x = layerNorm(x, T, D, w64(ir, 'Transformer/encoder_norm/scale'), w64(ir, 'Transformer/encoder_norm/bias'), eps);
@@ -163,18 +165,19 @@ function mixerForward(ir: ModelIR, c: MixerConfig, img: Float64Array): Float64Ar
   const x = patchify(img, c.resolution, P, w64(ir, 'stem/kernel'), w64(ir, 'stem/bias'), C, g, pad, pad);
   for (let i = 0; i < c.blocks; i++) {
     const b = `MixerBlock_${i}`;
+    const { tokensMlp, channelsMlp } = mixerLayer(c, i);
     const y = layerNorm(x, S, C, w64(ir, `${b}/LayerNorm_0/scale`), w64(ir, `${b}/LayerNorm_0/bias`), eps);
     // swapaxes -> [C, S], token MLP along S, swap back.
     const yt = new Float64Array(C * S);
     for (let s = 0; s < S; s++) for (let ch = 0; ch < C; ch++) yt[ch * S + s] = y[s * C + ch]!;
-    const h = denseRows(yt, C, S, w64(ir, `${b}/token_mixing/Dense_0/kernel`), w64(ir, `${b}/token_mixing/Dense_0/bias`), c.tokensMlp)
+    const h = denseRows(yt, C, S, w64(ir, `${b}/token_mixing/Dense_0/kernel`), w64(ir, `${b}/token_mixing/Dense_0/bias`), tokensMlp)
       .map((v) => gelu(v, c.gelu));
-    const o = denseRows(h, C, c.tokensMlp, w64(ir, `${b}/token_mixing/Dense_1/kernel`), w64(ir, `${b}/token_mixing/Dense_1/bias`), S);
+    const o = denseRows(h, C, tokensMlp, w64(ir, `${b}/token_mixing/Dense_1/kernel`), w64(ir, `${b}/token_mixing/Dense_1/bias`), S);
     for (let s = 0; s < S; s++) for (let ch = 0; ch < C; ch++) x[s * C + ch]! += o[ch * S + s]!;
     const y2 = layerNorm(x, S, C, w64(ir, `${b}/LayerNorm_1/scale`), w64(ir, `${b}/LayerNorm_1/bias`), eps);
-    const h2 = denseRows(y2, S, C, w64(ir, `${b}/channel_mixing/Dense_0/kernel`), w64(ir, `${b}/channel_mixing/Dense_0/bias`), c.channelsMlp)
+    const h2 = denseRows(y2, S, C, w64(ir, `${b}/channel_mixing/Dense_0/kernel`), w64(ir, `${b}/channel_mixing/Dense_0/bias`), channelsMlp)
       .map((v) => gelu(v, c.gelu));
-    const o2 = denseRows(h2, S, c.channelsMlp, w64(ir, `${b}/channel_mixing/Dense_1/kernel`), w64(ir, `${b}/channel_mixing/Dense_1/bias`), C);
+    const o2 = denseRows(h2, S, channelsMlp, w64(ir, `${b}/channel_mixing/Dense_1/kernel`), w64(ir, `${b}/channel_mixing/Dense_1/bias`), C);
     for (let k = 0; k < x.length; k++) x[k]! += o2[k]!;
   }
   const y = layerNorm(x, S, C, w64(ir, 'pre_head_layer_norm/scale'), w64(ir, 'pre_head_layer_norm/bias'), eps);

@@ -1,0 +1,76 @@
+/**
+ * `vitopt eval <model> --data <spec>`: accuracy on real data (top-1, top-5, per class, confusion),
+ * throughput, and with --compare agreement and KL divergence against a baseline model.
+ */
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { openDataSpec, DATA_SPEC_HELP } from '../data/data-spec.js';
+import type { ImageLayout } from '../data/npy-dataset.js';
+import { DEFAULT_EVAL_BATCH, evaluate } from '../eval/evaluate.js';
+import { chartFormat, writeConfusionChart } from '../eval/confusion-chart.js';
+import { progressBar } from '../eval/progress.js';
+import { formatEvalReport } from '../eval/report-text.js';
+import type { EvalReport } from '../eval/report.js';
+import { assertWritable } from '../util/atomic.js';
+import { addEngineOptions, emit, engineOptionsFrom, intArg } from './common.js';
+
+interface EvalCliOptions {
+  data: string;
+  limit?: number;
+  batch: number;
+  compare?: string;
+  json?: boolean | string;
+  confusion?: string;
+  skipBad?: boolean;
+  layout: string;
+  [engine: string]: unknown;
+}
+
+export async function runEval(modelSpec: string, o: EvalCliOptions): Promise<EvalReport> {
+  if (o.layout !== 'nhwc' && o.layout !== 'nchw') throw new UserError(`--layout must be nhwc or nchw, not '${o.layout}'`);
+  // Everything that can be checked cheaply fails before a model is loaded or an image is read.
+  if (o.confusion) {
+    chartFormat(o.confusion);
+    await assertWritable(o.confusion);
+  }
+  if (typeof o.json === 'string') await assertWritable(o.json);
+  const dataset = await openDataSpec(o.data, { layout: o.layout as ImageLayout });
+  const engine = engineOptionsFrom(o);
+  // Lazy: loading ONNX Runtime and the exporters only when a model is actually run.
+  const { loadRunnable } = await import('../models/resolve.js');
+  const model = await loadRunnable(modelSpec, engine);
+  const baseline = o.compare ? await loadRunnable(o.compare, engine) : undefined;
+  const bar = progressBar(`eval ${model.name}`);
+  try {
+    const report = await evaluate(model, dataset, {
+      batchSize: o.batch, limit: o.limit, skipBad: o.skipBad, baseline,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.finish();
+    if (o.confusion) await writeConfusionChart(o.confusion, report.confusion, `${report.model} on ${report.dataset.name}`);
+    return report;
+  } finally {
+    bar.finish();
+    await model.model.release();
+    await baseline?.model.release();
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program.command('eval')
+    .description('accuracy of a model on real data: top-1/top-5, per class, confusion matrix, images/s; --compare against a baseline')
+    .argument('<model>', 'an .onnx file, a checkpoint (.npz / .safetensors), or fashion-vit / fashion-mixer')
+    .requiredOption('--data <spec>', `dataset: ${DATA_SPEC_HELP}`)
+    .option('--limit <n>', 'evaluate at most n images', intArg('--limit', 1))
+    .option('--batch <n>', 'images per model call', intArg('--batch', 1), DEFAULT_EVAL_BATCH)
+    .option('--compare <baseline>', 'baseline model: report top-1 agreement and mean KL(baseline || model)')
+    .option('--json [file]', 'print the report as JSON (or write it to file and print the text)')
+    .option('--confusion <file>', 'write the confusion matrix as a picture (.svg or .png)')
+    .option('--skip-bad', 'skip undecodable images (they are listed in the report) instead of failing')
+    .option('--layout <layout>', '.npy image layout: nhwc ([n,H,W,3]) or nchw ([n,3,H,W])', 'nhwc');
+  addEngineOptions(cmd).action(async (modelSpec: string, o: EvalCliOptions) => {
+    const report = await runEval(modelSpec, o);
+    const text = formatEvalReport(report) + (o.confusion ? `\nconfusion chart: ${o.confusion}\n` : '');
+    await emit(report, text, o.json);
+  });
+}
