@@ -59,28 +59,52 @@ export function resizeBilinear(src: Uint8Array | Float32Array, height: number, w
   const out = new Float32Array(outH * outW * channels);
   const ys = cachedAxis(height, outH);
   const xs = cachedAxis(width, outW);
-  const rowStride = width * channels;
+  const rowLen = outW * channels;
+  // TF's `top` (and `bottom`) for output (y, x) depend only on the source row and x, so a source row
+  // interpolated across is reused by the next output rows that read it (same float32 operations in
+  // the same order). Two buffers hold the rows of the current output row.
+  let topRow = -1;
+  let bottomRow = -1;
+  let top = new Float32Array(rowLen);
+  let bottom = new Float32Array(rowLen);
   for (let y = 0; y < outH; y++) {
-    const top = ys.lo[y]! * rowStride;
-    const bottom = ys.hi[y]! * rowStride;
+    const lo = ys.lo[y]!;
+    const hi = ys.hi[y]!;
+    if (lo === bottomRow && lo !== topRow) {
+      [top, bottom] = [bottom, top];
+      [topRow, bottomRow] = [bottomRow, topRow];
+    }
+    if (lo !== topRow) {
+      interpolateRow(src, lo * width * channels, xs, channels, outW, top);
+      topRow = lo;
+    }
+    if (hi !== bottomRow) {
+      if (hi === topRow) bottom.set(top);
+      else interpolateRow(src, hi * width * channels, xs, channels, outW, bottom);
+      bottomRow = hi;
+    }
     const fy = ys.frac[y]!;
-    for (let x = 0; x < outW; x++) {
-      const left = xs.lo[x]! * channels;
-      const right = xs.hi[x]! * channels;
-      const fx = xs.frac[x]!;
-      const o = (y * outW + x) * channels;
-      for (let c = 0; c < channels; c++) {
-        const tl = src[top + left + c]!;
-        const tr = src[top + right + c]!;
-        const bl = src[bottom + left + c]!;
-        const br = src[bottom + right + c]!;
-        const t = f(tl + f(f(tr - tl) * fx));
-        const b = f(bl + f(f(br - bl) * fx));
-        out[o + c] = f(t + f(f(b - t) * fy));
-      }
+    const o = y * rowLen;
+    for (let i = 0; i < rowLen; i++) {
+      const t = top[i]!;
+      out[o + i] = f(t + f(f(bottom[i]! - t) * fy));
     }
   }
   return out;
+}
+
+/** One source row (starting at `base`) interpolated to outW columns: TF's top = l + (r − l)·fx. */
+function interpolateRow(src: Uint8Array | Float32Array, base: number, xs: AxisInterpolation, channels: number,
+  outW: number, dst: Float32Array): void {
+  for (let x = 0; x < outW; x++) {
+    const left = base + xs.lo[x]! * channels;
+    const right = base + xs.hi[x]! * channels;
+    const fx = xs.frac[x]!;
+    for (let c = 0; c < channels; c++) {
+      const l = src[left + c]!;
+      dst[x * channels + c] = f(l + f(f(src[right + c]! - l) * fx));
+    }
+  }
 }
 
 /** (x − 127.5) / 127.5 in float32, in place: uint8 pixel values to the official [-1, 1] range. */
@@ -96,6 +120,18 @@ export function preprocessImage(img: RawImage, height: number, width = height): 
   return img.kind === 'uint8' ? normalizeToUnitRange(resized) : resized;
 }
 
+/** HWC (3 channels) -> three planes at out[base …]. */
+function deinterleave(hwc: Float32Array, out: Float32Array, base: number, plane: number): void {
+  const r = base;
+  const g = base + plane;
+  const b = base + 2 * plane;
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    out[r + i] = hwc[j]!;
+    out[g + i] = hwc[j + 1]!;
+    out[b + i] = hwc[j + 2]!;
+  }
+}
+
 /**
  * A batch of images to the model input `pixels`: float32 NCHW [n, 3, H, W], [-1, 1]. Grey images are
  * replicated to three channels (after resizing, which is per channel and so gives the same result).
@@ -103,14 +139,15 @@ export function preprocessImage(img: RawImage, height: number, width = height): 
 export function preprocessBatch(images: readonly RawImage[], height: number, width = height): Tensor {
   const plane = height * width;
   const out = new Float32Array(images.length * 3 * plane);
-  for (const [n, img] of images.entries()) {
+  for (let n = 0; n < images.length; n++) {
+    const img = images[n]!;
     const hwc = preprocessImage(img, height, width);
-    const ch = img.channels;
     const base = n * 3 * plane;
-    for (let c = 0; c < 3; c++) {
-      const srcC = ch === 1 ? 0 : c;
-      const dst = base + c * plane;
-      for (let i = 0; i < plane; i++) out[dst + i] = hwc[i * ch + srcC]!;
+    if (img.channels === 1) {
+      // A grey image's HWC array is already one plane: copy it to R, G and B.
+      for (let c = 0; c < 3; c++) out.set(hwc, base + c * plane);
+    } else {
+      deinterleave(hwc, out, base, plane);
     }
   }
   return { dims: [images.length, 3, height, width], data: out };

@@ -118,10 +118,11 @@ export function parseNpyFloat32(buf: Uint8Array, file: string): Tensor {
   return { dims: a.dims, data: npyToFloat32(a, file) };
 }
 
-/** Encode a float32 tensor (or int32 / uint8 array) as .npy v1.0 (v2.0 if the header needs it). */
-export function encodeNpy(t: { dims: readonly number[]; data: Float32Array | Int32Array | Uint8Array | Float64Array }): Uint8Array {
+/** Encode a float32 tensor (or float16 bits / float64 / int32 / uint8 array) as .npy v1.0 (v2.0 if the header needs it). */
+export function encodeNpy(t: { dims: readonly number[]; data: Float32Array | Int32Array | Uint8Array | Float64Array | Uint16Array }): Uint8Array {
+  // A Uint16Array is taken as IEEE half bits (float16).
   const descr = t.data instanceof Float32Array ? '<f4' : t.data instanceof Int32Array ? '<i4'
-    : t.data instanceof Float64Array ? '<f8' : '|u1';
+    : t.data instanceof Float64Array ? '<f8' : t.data instanceof Uint16Array ? '<f2' : '|u1';
   const shape = t.dims.length === 1 ? `(${t.dims[0]},)` : `(${t.dims.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const v2 = header.length + 11 > 65535;
