@@ -66,6 +66,18 @@ test('convert --random-weights builds a zoo model; --verify checks it against th
   assert.ok(rep.verification.relativeError < 1e-4);
 });
 
+test('--external-data writes the weights beside the graph and the model still loads and runs', async () => {
+  const dir = tmp();
+  const onnx = path.join(dir, 'ext.onnx');
+  const r = runCli(['convert', await writeOfficialNpz(randomIR(tinyVit(), 35), path.join(dir, 'v.npz')), '-o', onnx, '--external-data', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).files, [onnx, `${onnx}.data`]);
+  assert.ok((await fs.stat(onnx)).size < 20_000, 'graph file holds no weights');
+  await fs.writeFile(path.join(dir, 'x.npy'), encodeNpy(randomImages(1, 16, 3)));
+  const p = runCli(['predict', onnx, '--input', path.join(dir, 'x.npy'), '--top-k', '1']);
+  assert.equal(p.status, 0, p.stderr);
+});
+
 test('predict on a Hugging Face checkpoint prints its id2label names', async () => {
   const dir = tmp();
   const file = await writeHfCheckpoint(randomIR(tinyVit(), 32), dir);
