@@ -1,6 +1,7 @@
 /** Every CLI command, one module each. Each module exports `register(program)`. */
 import type { Command } from 'commander';
 import * as models from './models.js';
+import * as demo from './demo.js';
 import * as convert from './convert.js';
 import * as predict from './predict.js';
 import * as analyze from './analyze.js';
@@ -8,6 +9,7 @@ import * as evalCommand from './eval.js';
 
 export const COMMANDS: { register(program: Command): void }[] = [
   models,
+  demo,
   convert,
   predict,
   analyze,

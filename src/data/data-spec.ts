@@ -12,9 +12,9 @@
  *
  * Relative paths of shipped data are resolved from the package root, never from the cwd.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { PACKAGE_ROOT } from '../util/paths.js';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FileError, UserError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 import { IdxDataset } from './idx.js';
@@ -33,25 +33,9 @@ export interface DataSpecOptions {
   layout?: ImageLayout;
 }
 
-let packageRootCache: string | undefined;
-
-/** The directory of vitopt's package.json, found upward from this module (works from src/ and dist/). */
+/** The directory of vitopt's package.json (works from src/ and dist/). */
 export function packageRoot(): string {
-  if (packageRootCache) return packageRootCache;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = path.join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        // Synchronous on purpose: runs once, before any data is read.
-        const name = (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name;
-        if (name === 'vitopt') return (packageRootCache = dir);
-      } catch { /* not ours; keep climbing */ }
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('vitopt package root not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
+  return PACKAGE_ROOT;
 }
 
 type Split = 'train' | 'test';

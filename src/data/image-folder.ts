@@ -3,7 +3,7 @@
  * torchvision ImageFolder convention; for ImageNet's WordNet-id folders this is the class index
  * order of the official checkpoints). Images are decoded by sharp one batch at a time.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { FileError } from '../errors.js';
@@ -35,6 +35,17 @@ export async function decodeImageFile(file: string): Promise<RawImage> {
   return { kind: 'uint8', height, width, channels: 3, data: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length) };
 }
 
+/** Directory entry kind, following symbolic links (datasets are often linked in from elsewhere). */
+async function isKind(full: string, d: Dirent, kind: 'dir' | 'file'): Promise<boolean> {
+  if (!d.isSymbolicLink()) return kind === 'dir' ? d.isDirectory() : d.isFile();
+  try {
+    const st = await fs.stat(full);
+    return kind === 'dir' ? st.isDirectory() : st.isFile();
+  } catch {
+    return false; // a dangling link is not part of the dataset
+  }
+}
+
 interface Entry {
   file: string;
   label: number;
@@ -57,16 +68,18 @@ export class ImageFolderDataset implements Dataset {
       const code = (e as NodeJS.ErrnoException).code;
       throw new FileError(root, code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : `cannot be read (${code})`);
     }
-    const classes = dirents.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+    const classes = (await Promise.all(dirents.filter((d) => !d.name.startsWith('.'))
+      .map(async (d) => ((await isKind(path.join(root, d.name), d, 'dir')) ? d.name : null))))
+      .filter((n): n is string => n !== null).sort();
     if (classes.length === 0) {
       throw new FileError(root, 'has no class subfolders: expected root/<class>/*.{jpg,jpeg,png,webp}');
     }
     const perClass: Entry[][] = [];
     for (const [label, cls] of classes.entries()) {
       const dir = path.join(root, cls);
-      const files = (await fs.readdir(dir, { withFileTypes: true }))
-        .filter((d) => d.isFile() && !d.name.startsWith('.') && isImageFile(d.name))
-        .map((d) => d.name).sort();
+      const candidates = (await fs.readdir(dir, { withFileTypes: true })).filter((d) => !d.name.startsWith('.') && isImageFile(d.name));
+      const files = (await Promise.all(candidates.map(async (d) => ((await isKind(path.join(dir, d.name), d, 'file')) ? d.name : null))))
+        .filter((n): n is string => n !== null).sort();
       if (files.length === 0) throw new FileError(dir, `contains no images (${IMAGE_EXTENSIONS.join(', ')})`);
       perClass.push(files.map((f) => ({ file: path.join(dir, f), label })));
     }

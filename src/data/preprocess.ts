@@ -59,10 +59,11 @@ export function resizeBilinear(src: Uint8Array | Float32Array, height: number, w
   const out = new Float32Array(outH * outW * channels);
   const ys = cachedAxis(height, outH);
   const xs = cachedAxis(width, outW);
+  if (outH <= height) return resizeDirect(src, width, channels, ys, xs, out);
   const rowLen = outW * channels;
-  // TF's `top` (and `bottom`) for output (y, x) depend only on the source row and x, so a source row
-  // interpolated across is reused by the next output rows that read it (same float32 operations in
-  // the same order). Two buffers hold the rows of the current output row.
+  // Upscaling: TF's `top` (and `bottom`) for output (y, x) depend only on the source row and x, so a
+  // source row interpolated across is reused by the next output rows that read it (same float32
+  // operations in the same order; 2-3x faster for 28 -> 224). Two buffers hold the current rows.
   let topRow = -1;
   let bottomRow = -1;
   let top = new Float32Array(rowLen);
@@ -88,6 +89,33 @@ export function resizeBilinear(src: Uint8Array | Float32Array, height: number, w
     for (let i = 0; i < rowLen; i++) {
       const t = top[i]!;
       out[o + i] = f(t + f(f(bottom[i]! - t) * fy));
+    }
+  }
+  return out;
+}
+
+/** Downscaling reads new source rows for almost every output row: interpolate pixel by pixel. */
+function resizeDirect(src: Uint8Array | Float32Array, width: number, channels: number, ys: AxisInterpolation,
+  xs: AxisInterpolation, out: Float32Array): Float32Array {
+  const outH = ys.lo.length;
+  const outW = xs.lo.length;
+  const rowStride = width * channels;
+  for (let y = 0; y < outH; y++) {
+    const top = ys.lo[y]! * rowStride;
+    const bottom = ys.hi[y]! * rowStride;
+    const fy = ys.frac[y]!;
+    for (let x = 0; x < outW; x++) {
+      const left = xs.lo[x]! * channels;
+      const right = xs.hi[x]! * channels;
+      const fx = xs.frac[x]!;
+      const o = (y * outW + x) * channels;
+      for (let c = 0; c < channels; c++) {
+        const tl = src[top + left + c]!;
+        const bl = src[bottom + left + c]!;
+        const t = f(tl + f(f(src[top + right + c]! - tl) * fx));
+        const b = f(bl + f(f(src[bottom + right + c]! - bl) * fx));
+        out[o + c] = f(t + f(f(b - t) * fy));
+      }
     }
   }
   return out;

@@ -14,7 +14,7 @@ const NONE: Progress = { update() {}, finish() {} };
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (!stream.isTTY) return NONE;
   const start = performance.now();
-  let last = 0;
+  let last = -Infinity;
   let drawn = false;
   return {
     update(done, total) {
@@ -31,6 +31,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     },
     finish() {
       if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
     },
   };
 }

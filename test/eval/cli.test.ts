@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import sharp from 'sharp';
+import { mkdirs, tempDir, writeIdxPair } from '../data/fixtures.js';
+import { RGB_ARGMAX, writeColourNpy } from './fixtures.js';
+import { writeTinyClassifier } from './tiny-model.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'eval', ...args], { encoding: 'utf8' });
+
+function setup() {
+  const dir = tempDir('vitopt-eval-cli-');
+  const model = path.join(dir, 'tiny.onnx');
+  writeTinyClassifier(model, RGB_ARGMAX);
+  const data = writeColourNpy(dir);
+  return { dir, model, spec: `${data.images}:${data.labels}` };
+}
+
+function badInput(r: ReturnType<typeof run>, pattern: RegExp) {
+  assert.equal(r.status, 2, r.stderr + r.stdout);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /at .*\.js:\d+/); // no stack trace
+}
+
+test('eval prints the summary table; --json is the report; --confusion writes a picture', async () => {
+  const { dir, model, spec } = setup();
+  const t = run(model, '--data', spec, '--batch', '4');
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /top-1\s+66\.67 %\s+\(4\/6\)/);
+  assert.match(t.stdout, /per-class accuracy/);
+  assert.match(t.stdout, /confusion matrix/);
+  assert.equal(t.stderr, ''); // no progress bar when stderr is not a terminal
+
+  const png = path.join(dir, 'confusion.png');
+  const j = run(model, '--data', spec, '--json', '--confusion', png, '--compare', model, '--limit', '5');
+  assert.equal(j.status, 0, j.stderr);
+  const report = JSON.parse(j.stdout);
+  assert.equal(report.evaluated, 5);
+  assert.equal(report.correctTop1, 4);
+  assert.equal(report.comparison.agreement, 1);
+  assert.equal(report.comparison.meanKL, 0);
+  assert.deepEqual(report.confusion.matrix, [[1, 0, 0], [1, 2, 0], [0, 0, 1]]);
+  assert.equal((await sharp(png).metadata()).format, 'png');
+
+  const out = path.join(dir, 'report.json');
+  const f = run(model, '--data', spec, '--json', out, '--confusion', path.join(dir, 'c.svg'));
+  assert.equal(f.status, 0, f.stderr);
+  assert.match(f.stdout, /top-1/);
+  assert.equal(JSON.parse(readFileSync(out, 'utf8')).evaluated, 6);
+  assert.ok(readFileSync(path.join(dir, 'c.svg'), 'utf8').startsWith('<svg'));
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+});
+
+test('bad input exits 2 with one line: unknown spec, bad --confusion, missing model', () => {
+  const { dir, model, spec } = setup();
+  badInput(run(model, '--data', 'imagenet-val'), /--data 'imagenet-val': not a known dataset/);
+  badInput(run(model, '--data', spec, '--confusion', path.join(dir, 'c.gif')), /must end in \.svg or \.png/);
+  badInput(run(model, '--data', spec, '--confusion', path.join(dir, 'nodir', 'c.svg')), /does not exist/);
+  badInput(run(path.join(dir, 'none.onnx'), '--data', spec), /none\.onnx/);
+  badInput(run(model, '--data', spec, '--layout', 'hwc'), /--layout must be nhwc or nchw/);
+  const r = run(model);
+  assert.equal(r.status, 2);
+});
+
+test('bad data files exit 2 naming the file: truncated gzip IDX, label count, garbage image', async () => {
+  const { dir, model } = setup();
+  const idxDir = path.join(dir, 'idx');
+  mkdirs(idxDir);
+  const f = writeIdxPair(idxDir, 20, { gzip: true, rows: 4, cols: 4 });
+  const gz = readFileSync(f.images);
+  writeFileSync(f.images, gz.subarray(0, gz.length - 12));
+  badInput(run(model, '--data', `fashion-mnist:${idxDir}`), /t10k-images-idx3-ubyte\.gz: .*(truncated|corrupt)/);
+  writeIdxPair(idxDir, 20, { gzip: true, rows: 4, cols: 4 });
+  writeFileSync(f.labels, gzipSync(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 0, 1, 2])));
+  badInput(run(model, '--data', `fashion-mnist:${idxDir}`), /t10k-labels-idx1-ubyte\.gz: has 3 labels but .* has 20 images/);
+
+  const folder = path.join(dir, 'folder');
+  for (const [i, c] of ['r', 'g', 'b'].entries()) {
+    mkdirs(path.join(folder, c));
+    const bg = { r: i === 0 ? 255 : 0, g: i === 1 ? 255 : 0, b: i === 2 ? 255 : 0 };
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: bg } }).png().toFile(path.join(folder, c, '1.png'));
+  }
+  writeFileSync(path.join(folder, 'g', 'x.jpg'), 'garbage bytes');
+  badInput(run(model, '--data', folder), /g\/x\.jpg: cannot be decoded as an image/);
+  const s = run(model, '--data', folder, '--skip-bad', '--json');
+  assert.equal(s.status, 0, s.stderr);
+  const report = JSON.parse(s.stdout);
+  assert.equal(report.skipped.count, 1);
+  assert.match(report.skipped.items[0].id, /x\.jpg$/);
+  assert.equal(report.evaluated, 3);
+
+  const empty = path.join(dir, 'empty');
+  mkdirs(empty);
+  badInput(run(model, '--data', empty), /has no class subfolders/);
+});
+
+test('fashion-vit on the shipped subset, when both exist', { skip: !existsSync(fileURLToPath(new URL('../../../models/fashion-vit.npz', import.meta.url))) && 'fashion-vit not trained yet' }, () => {
+  const r = run('fashion-vit', '--data', 'fashion-mnist-subset', '--limit', '200', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.evaluated, 200);
+  assert.ok(report.top1 > 0.7, `top-1 ${report.top1}`);
+  assert.equal(report.perClass.length, 10);
+});
