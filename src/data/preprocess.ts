@@ -160,11 +160,16 @@ function deinterleave(hwc: Float32Array, out: Float32Array, base: number, plane:
   }
 }
 
+/** Per-channel input normalization on the [0, 1] scale (Hugging Face image_mean / image_std). */
+export interface Normalization { mean: readonly number[]; std: readonly number[] }
+
 /**
  * A batch of images to the model input `pixels`: float32 NCHW [n, 3, H, W], [-1, 1]. Grey images are
  * replicated to three channels (after resizing, which is per channel and so gives the same result).
+ * With `normalize` (a model trained with other statistics, e.g. ImageNet mean/std), pixel images are
+ * mapped to (p/255 − mean[c]) / std[c] instead; float inputs are already in model range either way.
  */
-export function preprocessBatch(images: readonly RawImage[], height: number, width = height): Tensor {
+export function preprocessBatch(images: readonly RawImage[], height: number, width = height, normalize?: Normalization): Tensor {
   const plane = height * width;
   const out = new Float32Array(images.length * 3 * plane);
   for (let n = 0; n < images.length; n++) {
@@ -176,6 +181,13 @@ export function preprocessBatch(images: readonly RawImage[], height: number, wid
       for (let c = 0; c < 3; c++) out.set(hwc, base + c * plane);
     } else {
       deinterleave(hwc, out, base, plane);
+    }
+    if (normalize && img.kind === 'uint8') {
+      for (let c = 0; c < 3; c++) {
+        // official x = (p − 127.5) / 127.5, so p / 255 = (x + 1) / 2
+        const m = normalize.mean[c]!, sd = normalize.std[c]!;
+        for (let i = base + c * plane; i < base + (c + 1) * plane; i++) out[i] = ((out[i]! + 1) / 2 - m) / sd;
+      }
     }
   }
   return { dims: [images.length, 3, height, width], data: out };

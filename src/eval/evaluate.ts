@@ -6,7 +6,7 @@
 import type { Batch, Dataset, SkippedItem } from '../data/dataset.js';
 import { itemsToRead } from '../data/dataset.js';
 import { labelsFor } from '../data/labels.js';
-import { preprocessBatch } from '../data/preprocess.js';
+import { type Normalization, preprocessBatch } from '../data/preprocess.js';
 import { UserError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { labelMapping } from './label-mapping.js';
@@ -27,7 +27,11 @@ export interface EvalModel {
   name?: string;
   labels?: readonly string[] | null;
   resolution?: number;
-  config?: { resolution: number } | null;
+  config?: { resolution: number; normalize?: Normalization } | null;
+}
+
+function normalizationOf(m: EvalModel): Normalization | undefined {
+  return m.config?.normalize;
 }
 
 export interface EvalOptions {
@@ -91,7 +95,7 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
       skipped.push(...batch.skipped);
       read += batch.images.length + batch.skipped.length;
       if (batch.images.length > 0) {
-        const pixels = preprocessBatch(batch.images, resolution);
+        const pixels = preprocessBatch(batch.images, resolution, resolution, normalizationOf(model));
         const t0 = performance.now();
         const logits = await model.model.run(pixels);
         modelSeconds += (performance.now() - t0) / 1000;
@@ -106,7 +110,9 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
         let baseLogits: Tensor | undefined;
         if (baseline) {
           const b0 = performance.now();
-          const basePixels = baselineResolution === resolution ? pixels : preprocessBatch(batch.images, baselineResolution);
+          const sameInput = baselineResolution === resolution &&
+            JSON.stringify(normalizationOf(baseline!)) === JSON.stringify(normalizationOf(model));
+          const basePixels = sameInput ? pixels : preprocessBatch(batch.images, baselineResolution, baselineResolution, normalizationOf(baseline!));
           baseLogits = await baseline.model.run(basePixels);
           baselineSeconds += (performance.now() - b0) / 1000;
           const bc = logitsShape(baseLogits, batch.images.length, `baseline ${baseline.name ?? ''}`);

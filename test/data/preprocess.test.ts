@@ -145,3 +145,10 @@ test('both resize paths (row reuse when upscaling, direct when not) equal the fo
     assert.deepEqual([...resizeBilinear(src, h, w, c, oh, ow)], reference(src, h, w, c, oh, ow), `${h}x${w} -> ${oh}x${ow}`);
   }
 });
+
+test('a model-specific normalization maps pixels to (p/255 - mean) / std per channel', () => {
+  const img = { kind: 'uint8' as const, height: 1, width: 2, channels: 3 as const, data: Uint8Array.of(0, 255, 51, 255, 0, 102) };
+  const t = preprocessBatch([img], 1, 2, { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+  const want = [(0 - 0.485) / 0.229, (1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (0 - 0.456) / 0.224, (0.2 - 0.406) / 0.225, (0.4 - 0.406) / 0.225];
+  want.forEach((w, i) => assert.ok(Math.abs(t.data[i]! - w) < 1e-5, `${i}: ${t.data[i]} vs ${w}`));
+});
