@@ -33,3 +33,23 @@ export function summarize(values: readonly number[]): Summary {
     p99: percentile(s, 99), relIqr: median ? (p75 - p25) / median : NaN,
   };
 }
+
+/** A figure measured several times: its median and how far the repeats spread. */
+export interface Figure {
+  median: number;
+  min: number;
+  max: number;
+  /** Number of values. */
+  n: number;
+  /** (max − min) / median over the values; null with fewer than two. */
+  spread: number | null;
+}
+
+export function figure(values: readonly number[]): Figure {
+  const s = [...values].sort((a, b) => a - b);
+  const median = percentile(s, 50);
+  return {
+    median, min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN, n: s.length,
+    spread: s.length >= 2 && median ? (s[s.length - 1]! - s[0]!) / median : null,
+  };
+}

@@ -35,8 +35,13 @@ interface Opts {
   json?: boolean;
 }
 
-function profileFrom(o: Opts): HardwareProfile {
-  if (o.fp32Gflops === undefined && o.int8Gops === undefined && o.memGbs === undefined) return DEFAULT_PROFILE;
+async function profileFrom(o: Opts): Promise<HardwareProfile> {
+  if (o.fp32Gflops === undefined && o.int8Gops === undefined && o.memGbs === undefined) {
+    // This machine's profile from `vitopt hw`, when cached (hw-cache loads no inference runtime).
+    const { loadHwProfile, toHardwareProfile } = await import('../bench/hw-cache.js');
+    const measured = await loadHwProfile();
+    return measured ? toHardwareProfile(measured) : DEFAULT_PROFILE;
+  }
   // Flags describe another machine: do not mix in this VM's defaults beyond the fp32 rate.
   return {
     fp32GflopsPerS: o.fp32Gflops ?? DEFAULT_PROFILE.fp32GflopsPerS,
@@ -53,14 +58,14 @@ export function register(program: Command): void {
     .option('--resolution <px>', 'input side in pixels (default: the config\'s)', intArg('--resolution', 1))
     .option('--batch <n>', 'batch size for memory and roofline figures', intArg('--batch', 1), 1)
     .option('--classes <k>', 'number of classes of the head', intArg('--classes', 0))
-    .option('--fp32-gflops <n>', 'fp32 matmul ceiling, GFLOP/s (default 300: ORT MatMul on the project VM)', positive('--fp32-gflops'))
+    .option('--fp32-gflops <n>', 'fp32 matmul ceiling, GFLOP/s (default: the cached `vitopt hw` profile, else 300: ORT MatMul on the project VM)', positive('--fp32-gflops'))
     .option('--int8-gops <n>', 'int8 matmul ceiling, GOP/s', positive('--int8-gops'))
     .option('--mem-gbs <n>', 'memory bandwidth, GB/s', positive('--mem-gbs'))
     .option('--json', 'print the report object as JSON')
     .action(async (spec: string, o: Opts) => {
       const base = await loadConfig(spec);
       const { config, notes } = withOverrides(base, { resolution: o.resolution, classes: o.classes });
-      const report = analyze(config, { batch: o.batch, profile: profileFrom(o), notes });
+      const report = analyze(config, { batch: o.batch, profile: await profileFrom(o), notes });
       await emit(report, renderText(report), o.json);
     });
 }

@@ -6,6 +6,10 @@ import * as convert from './convert.js';
 import * as predict from './predict.js';
 import * as analyze from './analyze.js';
 import * as evalCommand from './eval.js';
+import * as prune from './prune.js';
+import * as quantize from './quantize.js';
+import * as bench from './bench.js';
+import * as hw from './hw.js';
 
 export const COMMANDS: { register(program: Command): void }[] = [
   models,
@@ -14,4 +18,8 @@ export const COMMANDS: { register(program: Command): void }[] = [
   predict,
   analyze,
   evalCommand,
+  prune,
+  quantize,
+  bench,
+  hw,
 ];

@@ -1,0 +1,167 @@
+/**
+ * `vitopt prune <model> -o out.onnx --method heads|neurons|structured|magnitude|nm
+ *   (--ratio R | --target-flops F) --data <calibration> [--calibration-size N] [--eval <data>]`
+ *
+ * Structured methods remove whole heads / hidden units and refit the following layer by least
+ * squares on calibration data; magnitude and N:M zero weights (smaller gzip, same speed). The pruned
+ * model and reports are written only after everything succeeded, each atomically.
+ */
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { DATA_SPEC_HELP, openDataSpec } from '../data/data-spec.js';
+import { progressBar, type Progress } from '../eval/progress.js';
+import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { addEngineOptions, emit, engineOptionsFrom, floatArg, intArg } from './common.js';
+import type { GraphStyle } from '../export/index.js';
+import type { ModelIR } from '../models/ir.js';
+import type { PruneMethod, PruneOptions } from '../compress/prune/index.js';
+import type { PruneReport } from '../compress/prune/report.js';
+
+interface PruneCliOptions {
+  output: string;
+  method: string;
+  ratio?: number;
+  targetFlops?: number;
+  data?: string;
+  calibrationSize?: number;
+  ranking: string;
+  reconstruct: boolean;
+  refitTarget: string;
+  ridge?: number;
+  scope: string;
+  nm: string;
+  eval?: string;
+  evalSize?: number;
+  bench: boolean;
+  benchBatch: number;
+  portable?: boolean;
+  report?: string;
+  json?: boolean | string;
+  [engine: string]: unknown;
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UserError(`${flag} ${v}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Model spec -> IR: a checkpoint / reference model, or a vitopt ONNX export. Returns the export style too. */
+async function loadIR(spec: string): Promise<{ ir: ModelIR; style: GraphStyle | null }> {
+  const { specKind } = await import('../models/resolve.js');
+  const kind = specKind(spec);
+  if (kind === 'zoo') throw new UserError(`'${spec}' is a configuration, not weights: convert it first (vitopt convert --config ${spec} --random-weights -o model.onnx)`);
+  if (kind === 'checkpoint') {
+    const { loadCheckpoint } = await import('../models/checkpoint.js');
+    return { ir: await loadCheckpoint(spec), style: null };
+  }
+  const { loadModel, metadata } = await import('../formats/onnx.js');
+  const { irFromOnnx } = await import('../compress/prune/from-onnx.js');
+  const { META_STYLE } = await import('../models/metadata.js');
+  const proto = await loadModel(spec);
+  const style = metadata(proto)[META_STYLE];
+  return { ir: irFromOnnx(proto, spec), style: style === 'ort' || style === 'portable' ? style : null };
+}
+
+function stages(): { update(stage: string, done: number, total: number): void; finish(): void } {
+  let current = '';
+  let bar: Progress | null = null;
+  return {
+    update(stage, done, total) {
+      const label = stage.startsWith('refit') ? 'refit' : stage;
+      if (label !== current) { bar?.finish(); bar = progressBar(`prune: ${label}`); current = label; }
+      bar!.update(done, total);
+    },
+    finish() { bar?.finish(); },
+  };
+}
+
+export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<PruneReport> {
+  const lib = await import('../compress/prune/index.js');
+  const method = oneOf<PruneMethod>('--method', o.method, lib.PRUNE_METHODS);
+  const options: PruneOptions = {
+    method,
+    ratio: o.ratio,
+    targetFlops: o.targetFlops,
+    ranking: oneOf('--ranking', o.ranking, ['uniform', 'global'] as const),
+    reconstruct: o.reconstruct,
+    target: oneOf('--refit-target', o.refitTarget, ['corrective', 'local'] as const),
+    ridge: o.ridge,
+    scope: oneOf('--scope', o.scope, ['layer', 'global'] as const),
+    nm: method === 'nm' ? lib.parseNM(o.nm) : undefined,
+    engine: engineOptionsFrom(o),
+  };
+  if (!lib.isStructured(method)) { delete options.ranking; delete options.reconstruct; delete options.target; delete options.ridge; }
+  if (method !== 'magnitude') delete options.scope;
+  if (o.ridge !== undefined && !(o.ridge > 0)) throw new UserError(`--ridge ${o.ridge}: must be positive`);
+  // Cheap checks first: flags, output paths, data specs; then the model; then the work.
+  lib.validatePruneOptions(options, o.data !== undefined || !lib.isStructured(method));
+  if (lib.isStructured(method) && !o.data) throw new UserError(`--method ${method}: needs --data <calibration images>`);
+  if (!/\.onnx$/i.test(o.output)) throw new UserError(`--output ${o.output}: must be an .onnx file`);
+  await assertWritable(o.output);
+  if (o.report) await assertWritable(o.report);
+  if (typeof o.json === 'string') await assertWritable(o.json);
+  const calibData = o.data && lib.isStructured(method) ? await openDataSpec(o.data) : null;
+  const evalData = o.eval ? await openDataSpec(o.eval) : null;
+
+  const { ir, style: inputStyle } = await loadIR(modelSpec);
+  const style: GraphStyle = o.portable ? 'portable' : inputStyle ?? 'ort';
+  if (lib.isStructured(method)) {
+    const { kindsFor } = await import('../compress/prune/structured.js');
+    kindsFor(method, ir.config); // e.g. heads on a Mixer: fail before reading images
+  }
+  const progress = stages();
+  try {
+    const calib = calibData
+      ? await lib.loadCalibration(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, ir.config.resolution, { normalize: ir.config.normalize })
+      : null;
+    const outcome = await lib.prune(ir, { ...options, onProgress: (s, d, t) => progress.update(s, d, t) }, calib);
+    const assessment = await lib.assessPruned(ir, outcome, {
+      style, evalData: evalData ?? undefined, evalSize: o.evalSize, engine: options.engine,
+      bench: o.bench ? { batch: o.benchBatch } : false, onProgress: (s, d, t) => progress.update(s, d, t),
+    });
+    progress.finish();
+    const { buildPruneReport, formatPruneReport } = await import('../compress/prune/report.js');
+    const report = buildPruneReport({
+      model: modelSpec, output: o.output, original: ir, outcome, options,
+      calibration: calib ? { dataset: calib.name, images: calib.images } : null, assessment,
+    });
+    // Everything succeeded: now write, each file atomically.
+    const { exportModel } = await import('../export/index.js');
+    const { saveModel } = await import('../formats/onnx.js');
+    await saveModel(o.output, exportModel(outcome.ir, style));
+    if (o.report) await writeFileAtomic(o.report, formatPruneReport(report));
+    return report;
+  } finally {
+    progress.finish();
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program.command('prune')
+    .description('structured pruning (heads, MLP/mixing units) with least-squares reconstruction, or magnitude / N:M sparsity')
+    .argument('<model>', 'a checkpoint (.npz, .safetensors, fashion-vit, fashion-mixer) or an .onnx file written by vitopt convert')
+    .requiredOption('-o, --output <file>', 'pruned model (.onnx)')
+    .requiredOption('--method <m>', 'heads | neurons | structured | magnitude | nm')
+    .option('--ratio <r>', 'fraction removed, in (0, 1): of the heads/units (structured) or of the weights (magnitude)', floatArg('--ratio'))
+    .option('--target-flops <f>', 'fraction of the FLOPs to keep, in (0, 1) (structured methods)', floatArg('--target-flops'))
+    .option('--data <spec>', `calibration images (structured methods): ${DATA_SPEC_HELP}`)
+    .option('--calibration-size <n>', 'calibration images (default 512)', intArg('--calibration-size', 1))
+    .option('--ranking <r>', 'uniform (same fraction per layer) or global (one ranking across layers)', 'global')
+    .option('--no-reconstruct', 'slice only; do not refit the layers after the cut')
+    .option('--refit-target <t>', 'corrective (match the unpruned residual stream) or local (match each unpruned layer on its own input)', 'corrective')
+    .option('--ridge <x>', 'relative ridge of the refit (default 1e-3)', floatArg('--ridge'))
+    .option('--scope <s>', 'magnitude: layer (per-matrix threshold) or global (one threshold)', 'layer')
+    .option('--nm <N:M>', 'nm: the pattern', '2:4')
+    .option('--eval <spec>', 'data to measure top-1 and agreement with the unpruned model (before and after reconstruction)')
+    .option('--eval-size <n>', 'evaluate at most n images', intArg('--eval-size', 1))
+    .option('--no-bench', 'skip the side-by-side throughput measurement')
+    .option('--bench-batch <n>', 'batch size of the throughput measurement', intArg('--bench-batch', 1), 8)
+    .option('--portable', 'write a standard-ONNX graph (default: the input\'s style, or the ONNX Runtime fused graph)')
+    .option('--report <file>', 'also write the report as Markdown')
+    .option('--json [file]', 'print the report as JSON (or write it to file and print the text)');
+  addEngineOptions(cmd).action(async (modelSpec: string, o: PruneCliOptions) => {
+    const report = await runPrune(modelSpec, o);
+    const { formatPruneReport } = await import('../compress/prune/report.js');
+    await emit(report, formatPruneReport(report), o.json);
+  });
+}

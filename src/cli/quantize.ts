@@ -1,0 +1,184 @@
+/**
+ * `vitopt quantize <model> -o out.onnx --mode dynamic|static|fp16|int4 [--data <spec>] [--max-drop P]`
+ *
+ * Works on vitopt's exports, checkpoints (exported first) and foreign ONNX ViTs. Everything cheap is
+ * checked before the model is loaded; the model and report are written only after everything
+ * succeeded, each atomically.
+ */
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { DATA_SPEC_HELP, openDataSpec } from '../data/data-spec.js';
+import type { Dataset } from '../data/dataset.js';
+import { progressBar, type Progress } from '../eval/progress.js';
+import type { ModelProto } from '../formats/onnx.js';
+import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { addEngineOptions, emit, engineOptionsFrom, floatArg, intArg } from './common.js';
+import type { QuantizeReport } from '../compress/quantize/report.js';
+import type { CalibrationMethod, Int8Format, QuantizeMode, QuantizeOptions } from '../compress/quantize/index.js';
+import type { ModelConfig } from '../models/config.js';
+
+interface QuantizeCliOptions {
+  output: string;
+  mode: string;
+  perTensor?: boolean;
+  int8Format: string;
+  include: string[];
+  exclude: string[];
+  data?: string;
+  calibrationData?: string;
+  calibrationSize?: number;
+  calibrationMethod?: string;
+  percentile?: number;
+  blockSize: number;
+  symmetric?: boolean;
+  accuracyLevel: number;
+  maxDrop?: number;
+  evalSize: number;
+  rankingSize?: number;
+  bench: boolean;
+  benchBatch: number;
+  portable?: boolean;
+  report?: string;
+  json?: boolean | string;
+  [engine: string]: unknown;
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UserError(`${flag} ${v}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+const list = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/** The model to quantize: an ONNX file as it is, or a checkpoint exported first. */
+async function loadInput(spec: string, portable: boolean | undefined):
+  Promise<{ model: ModelProto; config: ModelConfig | null; labels: string[] | null; resolution: number }> {
+  const { specKind, onnxInfo, onnxInputSize } = await import('../models/resolve.js');
+  const kind = specKind(spec);
+  if (kind === 'zoo') throw new UserError(`'${spec}' is a configuration, not weights: convert it first (vitopt convert --config ${spec} --random-weights -o model.onnx)`);
+  if (kind === 'checkpoint') {
+    const { loadCheckpoint } = await import('../models/checkpoint.js');
+    const { exportModel } = await import('../export/index.js');
+    const ir = await loadCheckpoint(spec);
+    return { model: exportModel(ir, portable ? 'portable' : 'ort'), config: ir.config, labels: ir.labels, resolution: ir.config.resolution };
+  }
+  if (portable) throw new UserError('--portable applies to checkpoints; an .onnx model is quantized in its own graph style');
+  const { loadModel } = await import('../formats/onnx.js');
+  const model = await loadModel(spec);
+  const info = onnxInfo(model, spec);
+  const resolution = info.config?.resolution ?? onnxInputSize(model);
+  if (!resolution) throw new UserError(`${spec}: its input is not an image batch [batch, 3, H, W] with a fixed H`);
+  return { model, config: info.config, labels: info.labels, resolution };
+}
+
+function stages(): { update(stage: string, done: number, total: number): void; finish(): void } {
+  let current = '';
+  let bar: Progress | null = null;
+  return {
+    update(stage, done, total) {
+      if (stage !== current) { bar?.finish(); bar = progressBar(`quantize: ${stage}`); current = stage; }
+      bar!.update(done, total || done);
+    },
+    finish() { bar?.finish(); },
+  };
+}
+
+export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Promise<{ report: QuantizeReport; model: ModelProto }> {
+  const lib = await import('../compress/quantize/index.js');
+  const mode = oneOf<QuantizeMode>('--mode', o.mode, lib.QUANTIZE_MODES);
+  const format = oneOf<Int8Format | 'auto'>('--int8-format', o.int8Format, ['auto', ...lib.INT8_FORMATS]);
+  const method = o.calibrationMethod ? oneOf<CalibrationMethod>('--calibration-method', o.calibrationMethod, lib.CALIBRATION_METHODS) : undefined;
+  if (o.percentile !== undefined && !(o.percentile > 50 && o.percentile <= 100)) throw new UserError(`--percentile ${o.percentile}: must be in (50, 100]`);
+  if (o.maxDrop !== undefined && !(o.maxDrop >= 0)) throw new UserError(`--max-drop ${o.maxDrop}: must be >= 0 (top-1 percentage points)`);
+  if (o.maxDrop !== undefined && !o.data) throw new UserError('--max-drop needs --data <spec> to measure the drop on');
+  if (o.maxDrop !== undefined && mode === 'fp16') throw new UserError('--max-drop: the accuracy guard returns weight layers to float; fp16 has none (use --exclude to keep ops in float32)');
+  if (mode !== 'static' && (o.calibrationData || method || o.percentile !== undefined)) {
+    throw new UserError(`--calibration-*: only static mode is calibrated (this is --mode ${mode})`);
+  }
+  if (!/\.onnx$/i.test(o.output)) throw new UserError(`--output ${o.output}: must be an .onnx file`);
+  await assertWritable(o.output);
+  if (o.report) await assertWritable(o.report);
+  if (typeof o.json === 'string') await assertWritable(o.json);
+  const notes: string[] = [];
+  const evalData: Dataset | null = o.data ? await openDataSpec(o.data) : null;
+  const calibData = mode === 'static' ? await lib.openCalibrationData(o.data, o.calibrationData, notes) : null;
+
+  const input = await loadInput(modelSpec, o.portable);
+  lib.assertQuantizable(input.model, modelSpec);
+  const engine = engineOptionsFrom(o);
+  const normalize = input.config?.normalize;
+  const dims = input.model.graph!.input![0]!.type?.tensorType?.shape?.dim ?? [];
+  const fixedBatch = dims[0]?.dimValue ? Number(dims[0].dimValue) : undefined;
+  const progress = stages();
+  try {
+    const analysis = await lib.analyze(input.model);
+    const options: QuantizeOptions = {
+      mode, format, perChannel: !o.perTensor, include: o.include, exclude: o.exclude, method, percentile: o.percentile,
+      calibration: calibData ? lib.datasetSource(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, input.resolution,
+        { normalize, batch: fixedBatch }) : undefined,
+      calibrationBatch: fixedBatch,
+      int4: { blockSize: o.blockSize, symmetric: !!o.symmetric, accuracyLevel: o.accuracyLevel },
+      engine, analysis, onProgress: (s, d, t) => progress.update(s, d, t),
+    };
+    const evalBatch = fixedBatch ?? 32;
+    let result, guard = null, evaluated;
+    if (o.maxDrop !== undefined) {
+      const g = await lib.guardedQuantize(input.model, options, {
+        maxDrop: o.maxDrop, data: evalData!, limit: o.evalSize, rankingSize: o.rankingSize, batchSize: evalBatch, engine,
+        resolution: input.resolution, normalize, labels: input.labels, onProgress: (s, d, t) => progress.update(s, d, t),
+      });
+      ({ result, guard } = g);
+      evaluated = g.evalReport;
+    } else {
+      result = await lib.quantize(input.model, options);
+    }
+    const assessment = await lib.assess(input.model, result, {
+      data: evalData ?? undefined, limit: o.evalSize, evaluated, resolution: input.resolution, normalize, labels: input.labels, engine,
+      bench: o.bench && !fixedBatch ? { batch: o.benchBatch } : false, onProgress: (s, d, t) => progress.update(s, d, t),
+    });
+    if (o.bench && fixedBatch) notes.push('throughput not measured: the model has a fixed batch size');
+    progress.finish();
+    result.notes.push(...notes);
+    const report = lib.buildReport({ model: modelSpec, output: o.output, result, assessment, guard });
+    // Everything succeeded: now write, each file atomically.
+    const { saveModel } = await import('../formats/onnx.js');
+    await saveModel(o.output, result.model);
+    if (o.report) await writeFileAtomic(o.report, lib.formatReport(report));
+    return { report, model: result.model };
+  } finally {
+    progress.finish();
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program.command('quantize')
+    .description('INT8 (dynamic, or static QDQ with calibration), FP16 or INT4 weight-only; ViT-aware defaults, accuracy guard, per-layer report')
+    .argument('<model>', 'an .onnx file (vitopt export or a foreign ViT), a checkpoint (.npz / .safetensors), or fashion-vit / fashion-mixer')
+    .requiredOption('-o, --output <file>', 'quantized model (.onnx)')
+    .requiredOption('--mode <mode>', 'dynamic | static | fp16 | int4')
+    .option('--per-tensor', 'one int8 scale per weight matrix (default: one per output channel)')
+    .option('--int8-format <f>', 'auto (from the CPU: u8s8 with VNNI, u8s8-reduced without) | u8s8 | u8s8-reduced | u8u8', 'auto')
+    .option('--include <list>', 'also quantize these (op types, node or weight names, name prefixes, globs, or "head"); repeatable', list, [])
+    .option('--exclude <list>', 'keep these float (fp16: keep these in float32); same patterns; repeatable', list, [])
+    .option('--data <spec>', `evaluation data (top-1, agreement, --max-drop), and calibration data for static mode: ${DATA_SPEC_HELP}`)
+    .option('--calibration-data <spec>', 'static: calibration images (default: the training split of --data where it has one)')
+    .option('--calibration-size <n>', `static: calibration images (default ${300})`, intArg('--calibration-size', 1))
+    .option('--calibration-method <m>', 'static: minmax | percentile | entropy | mse (default percentile)')
+    .option('--percentile <p>', 'static, percentile method: the percentile kept (default 99.999)', floatArg('--percentile'))
+    .option('--block-size <n>', 'int4: weights per scale along K (power of two, >= 16)', intArg('--block-size', 16), 32)
+    .option('--symmetric', 'int4: symmetric blocks (no zero points)')
+    .option('--accuracy-level <n>', 'int4: MatMulNBits accuracy_level (0 = float compute, 4 = int8 compute)', intArg('--accuracy-level', 0), 0)
+    .option('--max-drop <points>', 'accuracy guard: largest top-1 drop in percentage points; return sensitive layers to float until it fits', floatArg('--max-drop'))
+    .option('--eval-size <n>', 'evaluate on at most n images of --data', intArg('--eval-size', 1), 10000)
+    .option('--ranking-size <n>', 'accuracy guard: images for the layer-sensitivity ranking (default 256)', intArg('--ranking-size', 1))
+    .option('--no-bench', 'skip the side-by-side throughput measurement')
+    .option('--bench-batch <n>', 'batch size of the throughput measurement', intArg('--bench-batch', 1), 8)
+    .option('--portable', 'a checkpoint is exported to the standard-ONNX graph first (default: the ONNX Runtime fused graph)')
+    .option('--report <file>', 'also write the report as Markdown')
+    .option('--json [file]', 'print the report as JSON (or write it to file and print the text)');
+  addEngineOptions(cmd).action(async (modelSpec: string, o: QuantizeCliOptions) => {
+    const { report } = await runQuantize(modelSpec, o);
+    const { formatReport } = await import('../compress/quantize/report.js');
+    await emit(report, formatReport(report), o.json);
+  });
+}

@@ -1,0 +1,186 @@
+/**
+ * `prune`: the library entry of vitopt's pruning (the CLI command is a thin layer over it).
+ *
+ *   heads | neurons | structured   remove whole attention heads / MLP (Mixer: token- and channel-
+ *                                  mixing) hidden units, then refit the next layer by least squares
+ *   magnitude                      zero the smallest weights (no speed-up on dense kernels)
+ *   nm                             N:M (2:4) semi-structured zeros (no speed-up on CPU/wasm)
+ *
+ * See docs/pruning.md for the methods, the choices behind them and measured results.
+ */
+import { gzipSync } from 'node:zlib';
+import { countParams } from '../../analyze/params.js';
+import { totalMacs } from '../../analyze/macs.js';
+import type { Dataset } from '../../data/dataset.js';
+import { OrtModel } from '../../engines/ort-node.js';
+import type { EngineOptions } from '../../engines/options.js';
+import { evaluate } from '../../eval/evaluate.js';
+import { exportModel, type GraphStyle } from '../../export/index.js';
+import { encodeModel } from '../../formats/onnx.js';
+import { UserError } from '../../errors.js';
+import type { ModelIR } from '../../models/ir.js';
+import type { Calibration } from './capture.js';
+import { magnitudePrune } from './magnitude.js';
+import { nmPrune } from './nm.js';
+import { pruneStructured, type ReconstructionTarget, type StructuredResult } from './reconstruct-model.js';
+import { type SideBySide, sideBySide } from './throughput.js';
+import type { SparsityResult } from './magnitude.js';
+
+export { irFromOnnx } from './from-onnx.js';
+export { loadCalibration, DEFAULT_CALIBRATION_SIZE, type Calibration } from './capture.js';
+export { pruneStructured, DEFAULT_RIDGE, DEFAULT_RANKING, DEFAULT_TARGET } from './reconstruct-model.js';
+export { magnitudePrune } from './magnitude.js';
+export { nmPrune, parseNM } from './nm.js';
+export { sideBySide } from './throughput.js';
+
+export const PRUNE_METHODS = ['heads', 'neurons', 'structured', 'magnitude', 'nm'] as const;
+export type PruneMethod = typeof PRUNE_METHODS[number];
+
+export function isStructured(m: PruneMethod): m is 'heads' | 'neurons' | 'structured' {
+  return m === 'heads' || m === 'neurons' || m === 'structured';
+}
+
+export interface PruneOptions {
+  method: PruneMethod;
+  /** Fraction removed: of the units (structured) or of the weights (magnitude). */
+  ratio?: number;
+  /** Fraction of the model's FLOPs to keep (structured methods). */
+  targetFlops?: number;
+  ranking?: 'uniform' | 'global';
+  reconstruct?: boolean;
+  ridge?: number;
+  target?: ReconstructionTarget;
+  /** Magnitude: one threshold per matrix ('layer') or over all ('global'). */
+  scope?: 'layer' | 'global';
+  /** N:M pattern (default 2:4). */
+  nm?: { n: number; m: number };
+  engine?: EngineOptions;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export interface PruneOutcome {
+  method: PruneMethod;
+  ir: ModelIR;
+  structured?: StructuredResult;
+  sparsity?: Omit<SparsityResult, 'ir'>;
+}
+
+/** Check a request without touching any data (the CLI calls this before loading anything heavy). */
+export function validatePruneOptions(o: PruneOptions, hasCalibration: boolean): void {
+  if (!(PRUNE_METHODS as readonly string[]).includes(o.method)) {
+    throw new UserError(`--method ${o.method}: expected one of ${PRUNE_METHODS.join(', ')}`);
+  }
+  const bad = (flag: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0 && v < 1)) throw new UserError(`${flag} ${v}: must be strictly between 0 and 1`);
+  };
+  bad('--ratio', o.ratio);
+  bad('--target-flops', o.targetFlops);
+  if (isStructured(o.method)) {
+    if ((o.ratio === undefined) === (o.targetFlops === undefined)) {
+      throw new UserError(`--method ${o.method}: give exactly one of --ratio (fraction of units removed) or --target-flops (fraction of FLOPs kept)`);
+    }
+    if (!hasCalibration) throw new UserError(`--method ${o.method}: needs calibration images (--data) to measure importance and refit`);
+  } else if (o.method === 'magnitude') {
+    if (o.targetFlops !== undefined) throw new UserError('--target-flops: magnitude pruning does not change FLOPs (zeros are still multiplied); use --ratio');
+    if (o.ratio === undefined) throw new UserError('--method magnitude: needs --ratio (the fraction of weights zeroed)');
+  } else {
+    if (o.targetFlops !== undefined || o.ratio !== undefined) {
+      throw new UserError('--method nm: the sparsity is fixed by the pattern (--nm N:M, default 2:4); --ratio and --target-flops do not apply');
+    }
+  }
+}
+
+export async function prune(ir: ModelIR, o: PruneOptions, calib: Calibration | null = null): Promise<PruneOutcome> {
+  validatePruneOptions(o, calib !== null);
+  if (isStructured(o.method)) {
+    const r = await pruneStructured(ir, calib!, { ...o, method: o.method });
+    return { method: o.method, ir: r.ir, structured: r };
+  }
+  const r = o.method === 'magnitude' ? magnitudePrune(ir, { ratio: o.ratio!, scope: o.scope }) : nmPrune(ir, o.nm);
+  const { ir: out, ...sparsity } = r;
+  return { method: o.method, ir: out, sparsity };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Assessment: accuracy and agreement against the unpruned model, side-by-side speed, sizes.
+
+export interface AccuracyFigures {
+  top1: number;
+  /** Top-1 agreement with the unpruned model. */
+  agreement: number;
+  /** Mean KL(unpruned ‖ this), nats. */
+  meanKL: number;
+}
+
+export interface Assessment {
+  accuracy?: {
+    dataset: string;
+    images: number;
+    unpruned: { top1: number };
+    /** Structured methods: the sliced model before the refit. */
+    beforeReconstruction?: AccuracyFigures;
+    pruned: AccuracyFigures;
+  };
+  throughput?: SideBySide;
+  size: { unprunedBytes: number; prunedBytes: number; unprunedGzipBytes: number; prunedGzipBytes: number };
+}
+
+export interface AssessOptions {
+  style?: GraphStyle;
+  evalData?: Dataset;
+  evalSize?: number;
+  evalBatch?: number;
+  bench?: { batch?: number; rounds?: number; secondsPerRound?: number } | false;
+  engine?: EngineOptions;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export async function assessPruned(original: ModelIR, outcome: PruneOutcome, o: AssessOptions = {}): Promise<Assessment> {
+  const style = o.style ?? 'ort';
+  const engine = o.engine ?? {};
+  const base = encodeModel(exportModel(original, style));
+  const pruned = encodeModel(exportModel(outcome.ir, style));
+  const gz = (b: Uint8Array) => gzipSync(b, { level: 6 }).length;
+  const result: Assessment = {
+    size: { unprunedBytes: base.length, prunedBytes: pruned.length, unprunedGzipBytes: gz(base), prunedGzipBytes: gz(pruned) },
+  };
+  if (o.evalData) {
+    const resolution = original.config.resolution;
+    const baseline = { model: await OrtModel.load(base, engine, 'unpruned'), name: 'unpruned', labels: original.labels, resolution, config: original.config };
+    const run = async (ir: ModelIR, bytes: Uint8Array, name: string): Promise<{ top1: number; base: number; fig: AccuracyFigures; n: number }> => {
+      const model = await OrtModel.load(bytes, engine, name);
+      try {
+        const rep = await evaluate({ model, name, labels: ir.labels, resolution, config: ir.config }, o.evalData!, {
+          limit: o.evalSize, batchSize: o.evalBatch ?? 64, baseline,
+          onProgress: (d, t) => o.onProgress?.(`eval ${name}`, d, t),
+        });
+        const c = rep.comparison!;
+        return { top1: rep.top1, base: c.baselineTop1, n: rep.evaluated, fig: { top1: rep.top1, agreement: c.agreement, meanKL: c.meanKL } };
+      } finally {
+        await model.release();
+      }
+    };
+    try {
+      const after = await run(outcome.ir, pruned, 'pruned');
+      const before = outcome.structured && outcome.structured.fits.length
+        ? await run(outcome.structured.sliced, encodeModel(exportModel(outcome.structured.sliced, style)), 'sliced')
+        : undefined;
+      result.accuracy = {
+        dataset: o.evalData.name, images: after.n, unpruned: { top1: after.base },
+        ...(before ? { beforeReconstruction: before.fig } : {}), pruned: after.fig,
+      };
+    } finally {
+      await baseline.model.release();
+    }
+  }
+  if (o.bench !== false) {
+    result.throughput = await sideBySide([{ name: 'unpruned', bytes: base }, { name: 'pruned', bytes: pruned }],
+      original.config.resolution, { ...(o.bench ?? {}), engine });
+  }
+  return result;
+}
+
+export function modelFigures(ir: ModelIR): { macs: number; flops: number; params: number } {
+  const macs = totalMacs(ir.config);
+  return { macs, flops: 2 * macs, params: countParams(ir.config) };
+}

@@ -1,0 +1,95 @@
+/**
+ * What a quantized model is worth next to its float original: file size, throughput measured side by
+ * side in one process (interleaved rounds), top-1 and agreement on real data, and per-layer SQNR.
+ */
+import type { Dataset } from '../../data/dataset.js';
+import { type Normalization, preprocessBatch } from '../../data/preprocess.js';
+import { encodeModel, type ModelProto } from '../../formats/onnx.js';
+import { OrtModel } from '../../engines/ort-node.js';
+import type { EngineOptions } from '../../engines/options.js';
+import { evaluate, type EvalModel } from '../../eval/evaluate.js';
+import type { EvalReport } from '../../eval/report.js';
+import { gaussian, rng } from '../../models/random.js';
+import type { Tensor } from '../../tensor.js';
+import { sideBySide } from '../prune/throughput.js';
+import type { QuantizeResult } from './quantize.js';
+import { outputSqnr, type OutputSqnr } from './sqnr.js';
+
+export interface Assessment {
+  size: { floatBytes: number; quantBytes: number; ratio: number };
+  throughput: { batch: number; rounds: number; floatImagesPerSecond: number; quantImagesPerSecond: number; ratio: number;
+    relIqr: [number, number] } | null;
+  accuracy: { dataset: string; images: number; floatTop1: number; top1: number; drop: number; agreement: number; meanKL: number } | null;
+  sqnr: OutputSqnr;
+}
+
+export interface AssessOptions {
+  data?: Dataset;
+  limit?: number;
+  /** An evaluation already made (by the accuracy guard) of this model against the float one. */
+  evaluated?: EvalReport;
+  resolution: number;
+  normalize?: Normalization;
+  labels?: string[] | null;
+  engine?: EngineOptions;
+  bench?: { batch: number; rounds?: number; secondsPerRound?: number } | false;
+  sqnrImages?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** A few images for SQNR: from the data when there is some, else clipped Gaussian noise. */
+async function sampleInputs(o: AssessOptions, n: number): Promise<Tensor[]> {
+  const batch = 4, out: Tensor[] = [];
+  if (o.data) {
+    for await (const b of o.data.batches(batch, { limit: n })) {
+      if (b.images.length) out.push(preprocessBatch(b.images, o.resolution, o.resolution, o.normalize));
+    }
+    if (out.length) return out;
+  }
+  const r = gaussian(rng(7));
+  const per = 3 * o.resolution * o.resolution;
+  for (let i = 0; i < n; i += batch) {
+    const k = Math.min(batch, n - i);
+    out.push({ dims: [k, 3, o.resolution, o.resolution], data: Float32Array.from({ length: k * per }, () => Math.max(-1, Math.min(1, 0.5 * r()))) });
+  }
+  return out;
+}
+
+export async function assess(float: ModelProto, r: QuantizeResult, o: AssessOptions): Promise<Assessment> {
+  const fb = encodeModel(float), qb = encodeModel(r.model);
+  const size = { floatBytes: fb.length, quantBytes: qb.length, ratio: qb.length / fb.length };
+
+  let accuracy: Assessment['accuracy'] = null;
+  let ev = o.evaluated;
+  if (!ev && o.data) {
+    const fm = await OrtModel.load(fb, o.engine, 'float'), qm = await OrtModel.load(qb, o.engine, 'quantized');
+    const meta = (m: OrtModel, name: string): EvalModel => ({ model: m, name, resolution: o.resolution, labels: o.labels ?? null,
+      config: { resolution: o.resolution, normalize: o.normalize } });
+    try {
+      ev = await evaluate(meta(qm, 'quantized'), o.data, { limit: o.limit, baseline: meta(fm, 'float'),
+        onProgress: (d, t) => o.onProgress?.('evaluate', d, t) });
+    } finally {
+      await fm.release();
+      await qm.release();
+    }
+  }
+  if (ev?.comparison) {
+    const c = ev.comparison;
+    accuracy = { dataset: ev.dataset.name, images: ev.evaluated, floatTop1: c.baselineTop1, top1: ev.top1,
+      drop: 100 * (c.baselineTop1 - ev.top1), agreement: c.agreement, meanKL: c.meanKL };
+  }
+
+  let throughput: Assessment['throughput'] = null;
+  if (o.bench) {
+    o.onProgress?.('throughput', 0, 1);
+    const s = await sideBySide([{ name: 'float', bytes: fb }, { name: r.settings.mode, bytes: qb }], o.resolution,
+      { batch: o.bench.batch, rounds: o.bench.rounds ?? 5, secondsPerRound: o.bench.secondsPerRound ?? 0.5, engine: o.engine });
+    throughput = { batch: s.batch, rounds: s.rounds, floatImagesPerSecond: s.results[0]!.imagesPerSecond,
+      quantImagesPerSecond: s.results[1]!.imagesPerSecond, ratio: s.ratios[1]!, relIqr: [s.results[0]!.relIqr, s.results[1]!.relIqr] };
+    o.onProgress?.('throughput', 1, 1);
+  }
+
+  const inputs = await sampleInputs(o, o.sqnrImages ?? 8);
+  const sqnr = await outputSqnr(float, r.model, r.layers.filter((l) => l.quantized), inputs, o.engine);
+  return { size, throughput, accuracy, sqnr };
+}

@@ -1,0 +1,103 @@
+/**
+ * Static INT8 in QDQ form: QuantizeLinear -> DequantizeLinear pairs carry the calibrated activation
+ * scales (uint8, asymmetric) and the int8 weights (per channel along axis 1 of MatMul B). ONNX Runtime
+ * fuses DQ -> MatMul into MatMulIntegerToFloat when it loads the model; other runtimes (TensorRT,
+ * onnxruntime-web) read the same standard ops.
+ *
+ * One Q/DQ pair per activation tensor, read only by the nodes being quantized; other readers (a
+ * LayerNorm kept float, say) keep reading the float tensor.
+ */
+import { DataType, rawTensor, type NodeProto } from '../../formats/onnx.js';
+import type { Graph } from '../../graph/graph.js';
+import { floatValues } from '../../graph/tensors.js';
+import type { WeightLayerResult } from './dynamic.js';
+import { activationParams, dequantizeWeight, type Int8Format, quantizeWeight, sqnr } from './int8.js';
+
+export type Range = [number, number];
+
+/** Shared Q/DQ pairs of one graph: tensor name -> dequantized name. */
+export class QdqInserter {
+  private done = new Map<string, string>();
+  constructor(private readonly g: Graph, private readonly ranges: Map<string, Range>) {}
+
+  /** The dequantized copy of activation `x` (made once), inserted before `reader`. */
+  activation(x: string, reader: NodeProto): string {
+    const have = this.done.get(x);
+    if (have) return have;
+    const r = this.ranges.get(x);
+    if (!r) throw new Error(`internal: no calibrated range for ${x}`);
+    const { scale, zeroPoint } = activationParams(r[0], r[1]);
+    const g = this.g;
+    const s = g.addInitializer(rawTensor(`${x}/scale`, DataType.FLOAT, [], Float32Array.of(scale)));
+    const z = g.addInitializer(rawTensor(`${x}/zero_point`, DataType.UINT8, [], Uint8Array.of(zeroPoint)));
+    const q = g.makeNode('QuantizeLinear', [x, s, z], { name: `${x}/QuantizeLinear` });
+    const dq = g.makeNode('DequantizeLinear', [q.output![0]!, s, z], { name: `${x}/DequantizeLinear` });
+    g.insertBefore(reader, [q, dq]);
+    this.done.set(x, dq.output![0]!);
+    return dq.output![0]!;
+  }
+
+  /** Quantize `x`'s value where it is produced: the producer writes x_float, readers see DQ(Q(x_float)). */
+  output(x: string, producer: NodeProto): void {
+    const g = this.g;
+    const pre = g.uniqueName(`${x}/float`);
+    producer.output = producer.output!.map((o) => (o === x ? pre : o));
+    const r = this.ranges.get(x);
+    if (!r) throw new Error(`internal: no calibrated range for ${x}`);
+    const { scale, zeroPoint } = activationParams(r[0], r[1]);
+    const s = g.addInitializer(rawTensor(`${x}/scale`, DataType.FLOAT, [], Float32Array.of(scale)));
+    const z = g.addInitializer(rawTensor(`${x}/zero_point`, DataType.UINT8, [], Uint8Array.of(zeroPoint)));
+    const q = g.makeNode('QuantizeLinear', [pre, s, z], { name: `${x}/QuantizeLinear` });
+    const dq = g.makeNode('DequantizeLinear', [q.output![0]!, s, z], { name: `${x}/DequantizeLinear`, outputs: [x] });
+    const i = g.nodes.indexOf(producer);
+    g.nodes.splice(i + 1, 0, q, dq);
+    g.touch();
+    this.done.set(x, x);
+  }
+}
+
+/** Canonical MatMul(x, W): Q/DQ on x from its calibrated range, int8 W behind a DequantizeLinear. */
+export function quantizeStatic(g: Graph, qdq: QdqInserter, mm: NodeProto,
+  o: { format: Int8Format; perChannel: boolean; compare: string }): WeightLayerResult {
+  const [x, wName] = mm.input as [string, string];
+  const w = floatValues(g.constant(wName)!);
+  const [K, N] = w.dims as [number, number];
+  const q = quantizeWeight(w.data, K, N, o);
+  const C = q.scale.length;
+  const dims = q.perChannel ? [C] : [];
+  const base = wName.replace(/_t$/, '');
+  const wq = g.addInitializer(rawTensor(`${base}/quantized`, q.dataType, [K, N], q.data));
+  const ws = g.addInitializer(rawTensor(`${base}/scale`, DataType.FLOAT, dims, q.scale));
+  const wz = g.addInitializer(rawTensor(`${base}/zero_point`, q.dataType, dims, q.zeroPoint));
+  const dqw = g.makeNode('DequantizeLinear', [wq, ws, wz], { name: `${base}/DequantizeLinear`,
+    attribute: q.perChannel ? [{ name: 'axis', type: 2, i: 1 }] : [] });
+  const xd = qdq.activation(x, mm);
+  g.insertBefore(mm, [dqw]);
+  mm.input = [xd, dqw.output![0]!];
+  g.touch();
+  return { compare: o.compare, weightSqnr: sqnr(w.data, dequantizeWeight(q)), floatBytes: K * N * 4, quantBytes: K * N + C * 5 };
+}
+
+/**
+ * A non-weight node (LayerNorm, Add, Softmax…) a user asked to quantize: Q/DQ on its float
+ * activation inputs and outputs, as ONNX Runtime's generic QDQ operator does.
+ */
+export function quantizeActivationNode(g: Graph, qdq: QdqInserter, n: NodeProto, isFloat: (t: string) => boolean): string[] {
+  const inputs = n.input!.map((x) => (x && isFloat(x) && !g.isConstant(x) ? qdq.activation(x, n) : x));
+  n.input = inputs;
+  g.touch();
+  const outs = n.output!.filter((x) => x && isFloat(x));
+  for (const x of outs) qdq.output(x, n);
+  return outs;
+}
+
+/** Tensors whose ranges a plan needs calibrated. */
+export function tensorsToCalibrate(g: Graph, canonical: NodeProto[], activationNodes: NodeProto[], isFloat: (t: string) => boolean): string[] {
+  const s = new Set<string>();
+  for (const mm of canonical) s.add(mm.input![0]!);
+  for (const n of activationNodes) {
+    for (const x of n.input ?? []) if (x && isFloat(x) && !g.isConstant(x)) s.add(x);
+    for (const x of n.output ?? []) if (x && isFloat(x)) s.add(x);
+  }
+  return [...s];
+}

@@ -1,0 +1,30 @@
+/** Reading and making initializer tensors (float32 values, 2-D transposes). */
+import { DataType, initializerFloat, rawTensor, type TensorProto } from '../formats/onnx.js';
+import type { Tensor } from '../tensor.js';
+
+/** Float32 values of a constant (FLOAT only). */
+export function floatValues(t: TensorProto): Tensor {
+  return initializerFloat(t);
+}
+
+export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
+  return out;
+}
+
+export function floatInit(name: string, dims: number[], data: Float32Array): TensorProto {
+  return rawTensor(name, DataType.FLOAT, dims, data);
+}
+
+export function int64Init(name: string, values: number[], dims = [values.length]): TensorProto {
+  return rawTensor(name, DataType.INT64, dims, BigInt64Array.from(values.map(BigInt)));
+}
+
+export const dimsOf = (t: TensorProto): number[] => (t.dims ?? []).map(Number);
+
+export function byteSize(t: TensorProto): number {
+  if (t.rawData?.length) return t.rawData.length;
+  return (t.floatData?.length ?? 0) * 4 + (t.int32Data?.length ?? 0) * 4 + (t.int64Data?.length ?? 0) * 8 +
+    (t.doubleData?.length ?? 0) * 8;
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { probeHardware, saveHwProfile, loadHwProfile, hwCachePath, toHardwareProfile, renderHw } from '../../src/bench/hw.js';
+import { cli, tmp } from './fixtures.js';
+
+test('the probe measures positive ceilings with the engines; the cache round-trips and rejects another machine', async () => {
+  const p = await probeHardware({ threads: 1, seconds: 0.05, bandwidthBytes: 8 * 2 ** 20, wasm: false, engines: false, matmulShapes: [[128, 128, 128]] });
+  assert.ok(p.fp32.value > 0 && p.int8.value > 0 && p.bandwidth.value > 0);
+  assert.equal(p.fp32.unit, 'GFLOP/s');
+  assert.equal(p.int8.unit, 'GOP/s');
+  assert.equal(p.bandwidth.unit, 'GB/s');
+  assert.ok(p.fp32.runs >= 5);
+  assert.equal(p.threads, 1);
+  assert.equal(p.wasmFp32, null);
+  const dir = tmp();
+  assert.equal(hwCachePath({ XDG_CACHE_HOME: dir }), path.join(dir, 'vitopt', 'hw.json'));
+  const file = path.join(dir, 'vitopt', 'hw.json');
+  await saveHwProfile(p, file);
+  assert.deepEqual(await loadHwProfile(file), p);
+  const hp = toHardwareProfile(p);
+  assert.equal(hp.fp32GflopsPerS, p.fp32.value);
+  assert.equal(hp.memBandwidthGBs, p.bandwidth.value);
+  assert.match(hp.source!, /measured by vitopt hw on \d{4}-\d\d-\d\d/);
+  await fs.writeFile(file, JSON.stringify({ ...p, machine: { ...p.machine, cpu: 'Some Other CPU' } }));
+  assert.equal(await loadHwProfile(file), null);
+  await fs.writeFile(file, '{ not json');
+  assert.equal(await loadHwProfile(file), null);
+  assert.match(renderHw(p), /\| fp32 matmul \|/);
+});
+
+test('CLI: vitopt hw caches the profile; analyze then uses it for the roofline', async () => {
+  const cache = tmp();
+  const env = { XDG_CACHE_HOME: cache };
+  const r = cli(['hw', '--quick', '--threads', '1', '--no-wasm', '--json', '--quiet'], env);
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.ok(j.fp32.value > 0);
+  assert.ok(j.engines.some((e: { engine: string; available: boolean }) => e.engine === 'cpu' && e.available));
+  const cached = JSON.parse(await fs.readFile(path.join(cache, 'vitopt', 'hw.json'), 'utf8'));
+  assert.equal(cached.fp32.value, j.fp32.value);
+  const show = cli(['hw', '--show'], env);
+  assert.equal(show.status, 0, show.stderr);
+  assert.match(show.stdout, /Hardware profile/);
+  const a = cli(['analyze', 'ViT-B_32', '--json'], env);
+  assert.equal(a.status, 0, a.stderr);
+  const rep = JSON.parse(a.stdout);
+  assert.equal(rep.roofline.batch1.profile.fp32GflopsPerS, j.fp32.value);
+  assert.match(rep.roofline.batch1.profile.source, /vitopt hw/);
+  const none = cli(['hw', '--show'], { XDG_CACHE_HOME: tmp() });
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /no hardware profile/);
+});
