@@ -663,6 +663,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--check-only", action="store_true",
                     help="skip training: load --out and re-run evaluation + numpy check")
+    ap.add_argument("--init-from", default="",
+                    help="start from the weights of an existing official-layout .npz (same config)")
     ap.add_argument("--note", default="", help="free text recorded in the model card (e.g. run conditions)")
     ap.add_argument("--max-steps", type=int, default=0, help="debug: stop after N steps")
     # architecture / recipe overrides
@@ -701,6 +703,9 @@ def main():
     xst = eval_preprocess(xs_test, cfg["resolution"])
 
     model = build_model(args.model, cfg)
+    if args.init_from and not args.check_only:
+        load_tree_into(model, args.model, load_npz(args.init_from))
+        print(f"[{args.model}] initialised from {args.init_from}", flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"[{args.model}] config {json.dumps(cfg)}  params {n_params:,}", flush=True)
 
@@ -778,7 +783,8 @@ def main():
     print(f"[{args.model}] export check {json.dumps(chk)}", flush=True)
 
     argv = [f"--model {args.model}", f"--out {args.out}", f"--epochs {args.epochs}",
-            f"--seed {args.seed}"] + overridden
+            f"--seed {args.seed}"] + overridden + (
+                [f"--init-from {args.init_from}"] if args.init_from else [])
     res = {
         "model": args.model,
         "config": cfg,
