@@ -30,8 +30,8 @@ export async function demo(o: { data: string; limit?: number }): Promise<void> {
       const ir = await loadCheckpoint(ref.name);
       say(`imported: ${describe(ir.config)}`);
       const m = macs(ir.config);
-      say(`analysis: ${countParams(ir.config).toLocaleString('en-US')} parameters, ${(m.total / 1e6).toFixed(1)} M MACs/image ` +
-        `(${pct(m.quadratic / m.total, 1)} in the token-quadratic attention products)`);
+      say(`analysis: ${countParams(ir.config).toLocaleString('en-US')} parameters, ${(m.total / 1e6).toFixed(1)} M MACs/image` +
+        (ir.config.family === 'vit' ? ` (${pct(m.quadratic / m.total, 1)} in the token-quadratic attention products)` : ''));
       for (const style of ['ort', 'portable'] as const) {
         const model = exportModel(ir, style);
         const file = path.join(dir, `${ref.name}.${style}.onnx`);
