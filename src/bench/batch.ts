@@ -37,7 +37,10 @@ export interface BatchPoint {
   imagesPerSecond?: number;
   p50Ms?: number;
   p95Ms?: number;
+  /** Peak resident memory of the process (what the budget applies to), and its parts. */
   peakRssBytes?: number;
+  loadPeakRssBytes?: number;
+  runPeakRssBytes?: number | null;
   reason?: string;
   withinBudget: boolean;
   /** null without an objective. */
@@ -81,7 +84,7 @@ function pointOf(r: ConfigResult, budget: number, slo: number | null): BatchPoin
   const p95 = r.latencyMs!.p95;
   return {
     batch: r.batch, status: peak <= budget ? 'ok' : 'over-budget', imagesPerSecond: r.imagesPerSecond!.median, p50Ms: r.latencyMs!.p50,
-    p95Ms: p95, peakRssBytes: peak, withinBudget: peak <= budget, meetsSlo: slo === null ? null : p95 <= slo,
+    p95Ms: p95, peakRssBytes: peak, loadPeakRssBytes: r.loadPeakRssBytes?.median, runPeakRssBytes: r.runPeakRssBytes?.median ?? null, withinBudget: peak <= budget, meetsSlo: slo === null ? null : p95 <= slo,
   };
 }
 
@@ -184,7 +187,9 @@ export async function findBatch(o: FindBatchOptions): Promise<FindBatchReport> {
     }
     const notes = [...ctx.notes];
     if (slo === null) notes.push('no --latency-slo: the best batch is the one with the most img/s within the memory budget');
-    notes.push(`peak memory is the whole process's maxRSS (Node + runtime + session + input); a child is stopped once past ` +
+    notes.push(`peak memory is the whole process's own high-water mark (VmHWM: Node + runtime + session + input), the larger of ` +
+      `the peak while loading (file bytes, initializers, pre-packing: it dominates at small batches and varies by ±100 MiB ` +
+      `between identical runs) and the peak during the runs; a child is stopped once past ` +
       `${(ctx.memoryLimitOverride / 2 ** 20).toFixed(0)} MiB`);
     return { tool: 'vitopt bench --find-batch', date: new Date().toISOString(), machine: machineInfo(), settings: benchSettings(ctx),
       engines: [...ctx.engines.values()], profile: o.profile ?? null, searches, notes };
@@ -199,9 +204,10 @@ export function renderBatchMarkdown(r: FindBatchReport): string {
   const out: string[] = ['## vitopt bench --find-batch', '', `${r.date.slice(0, 10)} · ${r.machine.cpu}, ${r.machine.cores} cores`, ''];
   for (const s of r.searches) {
     out.push(`### ${s.label}`, '', `Memory budget ${mib(s.memoryBudgetBytes)} MiB${s.latencySloMs !== null ? `, p95 objective ${s.latencySloMs} ms` : ''}.`, '');
-    out.push('| batch | img/s | p50 ms | p95 ms | peak RSS MiB | within budget | meets objective |', '|---:|---:|---:|---:|---:|---|---|');
+    out.push('| batch | img/s | p50 ms | p95 ms | peak RSS MiB | (loading / runs) | within budget | meets objective |', '|---:|---:|---:|---:|---:|---:|---|---|');
     for (const p of s.points) {
       out.push(`| ${p.batch} | ${p.status === 'failed' ? `failed: ${p.reason}` : f(p.imagesPerSecond)} | ${f(p.p50Ms)} | ${f(p.p95Ms)} | ${mib(p.peakRssBytes)} | ` +
+        `${p.loadPeakRssBytes !== undefined ? `${mib(p.loadPeakRssBytes)} / ${p.runPeakRssBytes ? mib(p.runPeakRssBytes) : '—'}` : '—'} | ` +
         `${p.withinBudget ? 'yes' : p.status === 'over-budget' ? `no${p.reason ? ` (${p.reason})` : ''}` : 'no'} | ${p.meetsSlo === null ? '—' : p.meetsSlo ? 'yes' : 'no'} |`);
     }
     out.push('', `- Largest batch within the budget: ${s.largestWithinBudget ? `**${s.largestWithinBudget.batch}** (${mib(s.largestWithinBudget.peakRssBytes)} MiB, ${f(s.largestWithinBudget.imagesPerSecond)} img/s)` : 'none'}`);

@@ -44,7 +44,7 @@ function barLabel(r: ConfigResult): string {
 
 export function benchChartSvg(rep: BenchReport, title = 'vitopt bench'): string {
   const models = [...new Set(rep.results.map((r) => r.model))];
-  const W = 980, labelW = 250, barMax = 440, rowH = 24, left = 16;
+  const W = 1060, labelW = 250, barMax = 400, rowH = 24, left = 16;
   const parts: string[] = [];
   let y = 40;
   parts.push(text(W / 2, 24, `${title} — images/s (whiskers: min–max over repeats)`, { size: 15, anchor: 'middle', weight: 'bold' }));
@@ -93,7 +93,7 @@ export function benchChartSvg(rep: BenchReport, title = 'vitopt bench'): string 
 
 /** Three panels against the batch size (log2 axis). */
 export function batchChartSvg(searches: BatchSearch[], title = 'vitopt bench --find-batch'): string {
-  const W = 1020, H = 380, pw = 290, ph = 230, top = 70, gap = 45, left = 60;
+  const W = 1090, H = 380, pw = 290, ph = 230, top = 70, gap = 60, left = 60;
   const parts: string[] = [text(W / 2, 24, title, { size: 15, anchor: 'middle', weight: 'bold' })];
   const points = searches.flatMap((s) => s.points.filter((p) => p.status === 'ok'));
   const batches = points.map((p) => p.batch);
@@ -102,7 +102,7 @@ export function batchChartSvg(searches: BatchSearch[], title = 'vitopt bench --f
   const panels: { key: 'ips' | 'p95' | 'mem'; label: string; limit?: number; limitLabel?: string }[] = [
     { key: 'ips', label: 'images/s' },
     { key: 'p95', label: 'p95 latency (ms)', limit: searches[0]?.latencySloMs ?? undefined, limitLabel: 'objective' },
-    { key: 'mem', label: 'peak memory (MiB)', limit: searches[0] ? searches[0].memoryBudgetBytes / 2 ** 20 : undefined, limitLabel: 'budget' },
+    { key: 'mem', label: 'peak memory (MiB; dotted: runs only)', limit: searches[0] ? searches[0].memoryBudgetBytes / 2 ** 20 : undefined, limitLabel: 'budget' },
   ];
   const value = (p: BatchSearch['points'][number], k: 'ips' | 'p95' | 'mem') =>
     k === 'ips' ? p.imagesPerSecond! : k === 'p95' ? p.p95Ms! : p.peakRssBytes! / 2 ** 20;
@@ -125,13 +125,17 @@ export function batchChartSvg(searches: BatchSearch[], title = 'vitopt bench --f
     parts.push(text(x0 + pw / 2, y0 + ph + 32, 'batch size', { size: 11, anchor: 'middle', fill: '#444' }));
     if (panel.limit) {
       parts.push(`<line x1="${x0}" y1="${sy(panel.limit).toFixed(1)}" x2="${x0 + pw}" y2="${sy(panel.limit).toFixed(1)}" stroke="#c62828" stroke-dasharray="5,4"/>`);
-      parts.push(text(x0 + pw - 4, sy(panel.limit) - 4, panel.limitLabel!, { size: 10, anchor: 'end', fill: '#c62828' }));
+      parts.push(text(x0 + 4, sy(panel.limit) - 4, panel.limitLabel!, { size: 10, fill: '#c62828' }));
     }
     searches.forEach((s, si) => {
       const colour = SERIES[si % SERIES.length]!;
       const pts = s.points.filter((p) => p.status === 'ok').sort((a, b) => a.batch - b.batch);
       if (pts.length) {
         parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map((p) => `${sx(p.batch).toFixed(1)},${sy(value(p, panel.key)).toFixed(1)}`).join(' ')}"/>`);
+      }
+      const runs = pts.filter((p) => p.runPeakRssBytes);
+      if (panel.key === 'mem' && runs.length) {
+        parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="1.5" stroke-dasharray="2,3" points="${runs.map((p) => `${sx(p.batch).toFixed(1)},${sy(p.runPeakRssBytes! / 2 ** 20).toFixed(1)}`).join(' ')}"/>`);
       }
       for (const p of pts) {
         const chosen = p.batch === s.largestWithinBudget?.batch || p.batch === s.bestThroughput?.batch;

@@ -1,12 +1,13 @@
 /**
  * Entry point of one benchmark configuration: forked by the runner (./runner.ts), receives one job
- * over IPC, measures, sends the result and exits. Its peak resident memory (`resourceUsage().maxRSS`)
+ * over IPC, measures, sends the result and exits. Its peak resident memory (VmHWM, see peakRssBytes)
  * is therefore the configuration's alone: Node, the runtime libraries, the session, its arena and
  * the input batch — nothing from other configurations.
  *
  * Protocol: ./protocol.ts. Progress messages at most every 200 ms. A failure is a 'failed' message
  * with the stage and reason; a crash, a hang or the memory limit is noticed by the parent.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { benchInput } from './input.js';
 import type { EngineSession } from '../engines/engine.js';
 import type { ChildJob, ChildMessage, MeasureJob, Sample } from './protocol.js';
@@ -20,6 +21,30 @@ function send(m: ChildMessage): Promise<void> {
       process.send(m, undefined, {}, () => resolve());
     }
   });
+}
+
+/**
+ * Peak resident memory of this process. On Linux: VmHWM of /proc/self/status, the high-water mark of
+ * this process's own address space. Not `resourceUsage().maxRSS`: Linux carries into it the RSS the
+ * process had at exec time — a forked child's RSS right after fork() is the parent's resident
+ * memory — so maxRSS would report the parent's footprint for a small configuration.
+ */
+/** Restart the high-water mark (Linux ≥ 4.0: "5" > /proc/self/clear_refs); false where unsupported. */
+export function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function peakRssBytes(): number {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch { /* not Linux */ }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
@@ -57,6 +82,9 @@ async function measure(job: MeasureJob): Promise<void> {
   }
   const sessionCreateMs = now() - t0;
   const rssAfterLoadBytes = process.memoryUsage().rss;
+  // Loading has its own transient peak (file bytes + initializers + pre-packing); the runs have theirs.
+  const loadPeakBytes = peakRssBytes();
+  const reset = resetPeakRss();
   injectEarly(job);
 
   let firstRunMs = NaN;
@@ -119,7 +147,8 @@ async function measure(job: MeasureJob): Promise<void> {
   const sample: Sample = {
     pid: process.pid, batch: job.batch, workers: sessions.length, runs: latencies.length, images, seconds: wall / 1000,
     imagesPerSecond: images / (wall / 1000), latenciesMs: latencies, sliceImagesPerSecond, sessionCreateMs, firstRunMs,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024, rssBeforeLoadBytes, rssAfterLoadBytes,
+    peakRssBytes: Math.max(loadPeakBytes, peakRssBytes()), loadPeakRssBytes: loadPeakBytes, runPeakRssBytes: reset ? peakRssBytes() : null,
+    rssBeforeLoadBytes, rssAfterLoadBytes,
     settings: sessions[0]!.settings, outputDims, firstLogits,
   };
   await send({ type: 'result', sample });

@@ -59,8 +59,12 @@ export interface Sample {
   sessionCreateMs: number;
   /** The first (warm-up) run: what a cold start costs. */
   firstRunMs: number;
-  /** Peak resident memory of the child process (resourceUsage().maxRSS). */
+  /** Peak resident memory of the child process (VmHWM on Linux; resourceUsage().maxRSS elsewhere). */
   peakRssBytes: number;
+  /** The peak up to the end of session creation (loading has its own transient peak). */
+  loadPeakRssBytes: number;
+  /** The peak during warm-up and measurement alone (null where the high-water mark cannot be reset). */
+  runPeakRssBytes: number | null;
   /** Resident memory before the session was created (Node + runtime libraries) and right after. */
   rssBeforeLoadBytes: number;
   rssAfterLoadBytes: number;

@@ -42,16 +42,17 @@ export function markdownTable(rep: BenchReport): string {
   const seenSkip = new Set<string>();
   for (const r of rep.results) {
     const base = [r.model, engineText(r), r.graph, String(r.batch), threadsText(r)];
+    if (r.status === 'skipped') {
+      // Unusable engines: one row per model and engine; the reason is listed once, under the table.
+      const key = `${r.model}|${r.engine}`;
+      if (seenSkip.has(key)) continue;
+      seenSkip.add(key);
+      rows.push([r.model, engineText(r), r.graph, '—', '—', 'not usable here', '—', '—', '—', '—', '—', '—', '—', '—']);
+      continue;
+    }
     if (r.status !== 'ok') {
-      const key = `${r.model}|${r.engine}|${r.failure?.reason}`;
-      if (r.status === 'skipped') {
-        if (seenSkip.has(key)) continue;
-        seenSkip.add(key);
-        base[3] = '—';
-        base[4] = '—';
-      }
-      footnotes.push(`${r.label}: ${r.status === 'skipped' ? 'skipped' : `failed (${r.failure?.stage})`} — ${r.failure?.reason}`);
-      rows.push([...base, `${r.status} [${footnotes.length}]`, '—', '—', '—', '—', '—', '—', '—', '—']);
+      footnotes.push(`${r.label}: failed (${r.failure?.stage}) — ${r.failure?.reason}`);
+      rows.push([...base, `failed [${footnotes.length}]`, '—', '—', '—', '—', '—', '—', '—', '—']);
       continue;
     }
     const ips = r.imagesPerSecond!;
@@ -92,13 +93,13 @@ export function methodLine(rep: BenchReport): string {
   const how = s.iterations !== undefined ? `${s.iterations} runs` : `${s.duration} s (at least ${s.minIterations} runs)`;
   return `Each configuration: its own process, ${s.warmup} warm-up run(s) excluded, then ${how}; ${s.repeats} process repeat(s), ` +
     'interleaved; img/s is the median over repeats, ± half the spread (max − min) over repeats (over groups of runs with one repeat); ' +
-    'latency percentiles pool every run; peak RSS = the process\'s maxRSS (Node + runtime + session + input).';
+    'latency percentiles pool every run; peak RSS = the process\'s own high-water mark (VmHWM: Node + runtime + session + input).';
 }
 
 function profileLine(rep: BenchReport): string {
   const p = rep.profile;
   if (!p) return 'Roofline: no hardware profile (run `vitopt hw`).';
-  return `Roofline bound from ${p.source ?? 'a hardware profile'}: fp32 ${fmt(p.fp32GflopsPerS)} GFLOP/s` +
+  return `Roofline bound (${p.source ?? 'hardware profile'}): fp32 ${fmt(p.fp32GflopsPerS)} GFLOP/s` +
     `${p.int8GopsPerS ? `, int8 ${fmt(p.int8GopsPerS)} GOP/s` : ''}${p.memBandwidthGBs ? `, ${fmt(p.memBandwidthGBs)} GB/s` : ''}.`;
 }
 
@@ -109,7 +110,7 @@ export function renderMarkdown(rep: BenchReport, title = 'vitopt bench'): string
     `${rep.date.slice(0, 10)} · ${m.cpu}, ${m.cores} cores, ${(m.totalMemBytes / 2 ** 30).toFixed(0)} GiB · ${m.platform} · Node ${m.node}`, '',
     markdownTable(rep), '', ...summaryLines(rep).map((l) => `- ${l}`), '', methodLine(rep), profileLine(rep)];
   const skipped = rep.engines.filter((e) => !e.available);
-  if (skipped.length) out.push('', 'Engines not usable here: ' + skipped.map((e) => `${e.engine} (${e.reason})`).join('; ') + '.');
+  if (skipped.length) out.push('', 'Engines not usable here:', ...skipped.map((e) => `- ${e.label}: ${e.reason}`));
   if (rep.notes.length) out.push('', ...rep.notes.map((n) => `Note: ${n}`));
   return out.join('\n') + '\n';
 }

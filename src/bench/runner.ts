@@ -110,6 +110,9 @@ export interface ConfigResult extends Configuration {
   sessionCreateMs?: Figure;
   firstRunMs?: Figure;
   peakRssBytes?: Figure;
+  /** Peak during loading, and during the runs alone (see Sample). */
+  loadPeakRssBytes?: Figure;
+  runPeakRssBytes?: Figure | null;
   rssBeforeLoadBytes?: number;
   gflopsPerImage?: number;
   roofline?: { precision: 'fp32' | 'int8'; boundImagesPerSecond: number; fraction: number; limitedBy: 'compute' | 'memory' };
@@ -411,6 +414,8 @@ function resultOf(c: Configuration, samples: Sample[], failure: Failure | undefi
   r.sessionCreateMs = figure(samples.map((s) => s.sessionCreateMs));
   r.firstRunMs = figure(samples.map((s) => s.firstRunMs));
   r.peakRssBytes = figure(samples.map((s) => s.peakRssBytes));
+  r.loadPeakRssBytes = figure(samples.map((s) => s.loadPeakRssBytes));
+  r.runPeakRssBytes = samples.every((s) => s.runPeakRssBytes !== null) ? figure(samples.map((s) => s.runPeakRssBytes!)) : null;
   r.rssBeforeLoadBytes = figure(samples.map((s) => s.rssBeforeLoadBytes)).median;
   if (config && profile) {
     const bound = rooflineBound(config, c.batch, profile);

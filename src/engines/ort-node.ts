@@ -76,11 +76,11 @@ export function supportedBackends(): { name: string; bundled: boolean }[] {
 }
 
 const PROVIDER_HINT: Partial<Record<EngineName, string>> = {
-  cuda: 'the CUDA provider libraries are not installed (vitopt\'s .npmrc skips their download); with CUDA 12 + cuDNN: ' +
+  cuda: 'vitopt\'s .npmrc skips the CUDA provider download; with CUDA 12 + cuDNN installed: ' +
     'ONNXRUNTIME_NODE_INSTALL_CUDA=v12 npm rebuild onnxruntime-node',
-  tensorrt: 'the TensorRT provider libraries are not installed (vitopt\'s .npmrc skips their download); with CUDA 12 + TensorRT: ' +
+  tensorrt: 'vitopt\'s .npmrc skips the TensorRT provider download; with CUDA 12 + TensorRT installed: ' +
     'ONNXRUNTIME_NODE_INSTALL_CUDA=v12 npm rebuild onnxruntime-node',
-  webgpu: 'no WebGPU adapter (a GPU with Vulkan drivers on Linux)',
+  webgpu: 'needs a GPU adapter (on Linux: a GPU with Vulkan drivers)',
 };
 
 /** A session of onnxruntime-node on any of its providers, behind the engine interface. */
@@ -119,7 +119,7 @@ export function providerProblem(engine: EngineName): Promise<string | null> {
         return null;
       } catch (e) {
         const hint = PROVIDER_HINT[engine];
-        return `${cleanError(e)}${hint ? ` (${hint})` : ''}`;
+        return `${cleanError(e)}${hint ? ` — ${hint}` : ''}`;
       }
     })();
     usable.set(engine, p);

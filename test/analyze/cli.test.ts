@@ -1,12 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../../src/analyze/report.js';
 import { zooConfig } from '../../src/models/zoo.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'analyze', ...args], { encoding: 'utf8' });
+// An empty cache directory: a hardware profile cached by `vitopt hw` on this machine must not change the report.
+const CACHE = mkdtempSync(path.join(tmpdir(), 'vitopt-analyze-cache-'));
+const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'analyze', ...args],
+  { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: CACHE } });
 
 test('unknown name: exit 2, one line on stderr', () => {
   const r = run('NoSuch');

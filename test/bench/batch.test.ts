@@ -54,7 +54,7 @@ test('CLI --find-batch writes the curve chart and the report', async () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Best throughput meeting the objective: \*\*batch \d\*\*/);
   const svg = await fs.readFile(chart, 'utf8');
-  assert.match(svg, /peak memory \(MiB\)/);
+  assert.match(svg, /peak memory \(MiB/);
   assert.match(svg, /p95 latency \(ms\)/);
   const j = JSON.parse(await fs.readFile(json, 'utf8'));
   assert.deepEqual(j.searches[0].points.map((p: { batch: number }) => p.batch), [1, 2, 4]);

@@ -8,6 +8,10 @@ import { runBench } from '../../src/bench/runner.js';
 import { tinyIR } from './fixtures.js';
 
 test('each configuration is measured in a fresh process; peak memory is its own', async () => {
+  // The parent holds 400 MiB while it runs the children: none of it may show in their figures
+  // (a forked child's resourceUsage().maxRSS would include the parent's RSS at fork time).
+  const ballast = Buffer.alloc(400 * 2 ** 20, 1);
+  const parentRss = process.memoryUsage().rss;
   // A large batch allocates far more (input + activations) than batch 1. Big first, then small.
   const rep = await runBench({
     models: [{ name: 'tiny', ir: tinyIR({ resolution: 32 }) }], engines: ['cpu'], batches: [1024, 1], threads: [1],
@@ -24,6 +28,8 @@ test('each configuration is measured in a fresh process; peak memory is its own'
   // Batch 1024 of 32×32 images: 12 MiB of input, 69 MiB of attention matrices; batch 1 needs almost nothing.
   const bigPeak = big!.peakRssBytes!.min, smallPeak = small!.peakRssBytes!.max;
   assert.ok(bigPeak - smallPeak > 40 * 2 ** 20, `big ${bigPeak / 2 ** 20} MiB vs small ${smallPeak / 2 ** 20} MiB`);
+  assert.ok(smallPeak < parentRss - 200 * 2 ** 20, `small ${smallPeak / 2 ** 20} MiB vs parent ${parentRss / 2 ** 20} MiB`);
+  assert.equal(ballast[ballast.length - 1], 1);
   // Interleaved repeats: big, small, big, small.
   assert.deepEqual(rep.results.map((r) => r.samples.length), [2, 2]);
   // Every result records the settings it ran with.

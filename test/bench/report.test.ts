@@ -17,7 +17,7 @@ function ok(label: string, ips: number[], o: Partial<ConfigResult> = {}): Config
     latencyMs: { p50: 10, p90: 11, p95: 12, p99: 13, max: 14, mean: 10.5, runs: 30, p50Spread: 0.1 },
     sessionCreateMs: figure([1000]), firstRunMs: figure([20]), peakRssBytes: figure([300 * 2 ** 20]),
     samples: [{ pid: 1, batch: 1, workers: 1, runs: 10, images: 10, seconds: 1, imagesPerSecond: ips[0]!, sliceImagesPerSecond: [], sessionCreateMs: 1000,
-      firstRunMs: 20, peakRssBytes: 1, rssBeforeLoadBytes: 1, rssAfterLoadBytes: 1, outputDims: [1, 7], firstLogits: [1, 2, 3],
+      firstRunMs: 20, peakRssBytes: 1, loadPeakRssBytes: 1, runPeakRssBytes: 1, rssBeforeLoadBytes: 1, rssAfterLoadBytes: 1, outputDims: [1, 7], firstLogits: [1, 2, 3],
       settings: { engine: 'cpu', runtime: 'x', provider: 'cpu', runtimeDefaults: false, threads: 2, interOpThreads: 1, graphOptimization: 'all', arena: true,
         memPattern: true, spinning: true, executionMode: 'sequential', notes: [] } }],
     ...o,
@@ -50,12 +50,15 @@ test('speed-up over the naive path, best configuration and output agreement are 
   assert.match(full, /M: best M fast — 25.0 img\/s, 2.50× the naive path \(10.0 img\/s, measured in the same run\)/);
 });
 
-test('skipped engines appear once per model, with the reason', () => {
+test('skipped engines appear once per model; the reason once, under the table', () => {
   const skip = (label: string, batch: number): ConfigResult => ({ ...ok(label, [1]), engine: 'cuda', engineLabel: 'onnxruntime-node CUDA', batch, status: 'skipped',
     failure: { stage: 'start', reason: 'no CUDA here' }, imagesPerSecond: undefined, samples: [] });
-  const md = markdownTable(report([ok('M a', [5]), skip('M cuda b1', 1), skip('M cuda b8', 8)]));
-  assert.equal(md.match(/skipped \[/g)!.length, 1);
-  assert.match(md, /skipped — no CUDA here/);
+  const rep = report([ok('M a', [5]), skip('M cuda b1', 1), skip('M cuda b8', 8)]);
+  rep.engines = [{ engine: 'cuda', label: 'onnxruntime-node CUDA', available: false, reason: 'no CUDA here' }];
+  const md = renderMarkdown(rep);
+  assert.equal(md.match(/not usable here \|/g)!.length, 1);
+  assert.equal(md.match(/no CUDA here/g)!.length, 1);
+  assert.match(md, /- onnxruntime-node CUDA: no CUDA here/);
 });
 
 test('batch choice: largest within the budget, fastest meeting the objective', () => {
