@@ -115,16 +115,20 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
     const options: QuantizeOptions = {
       mode, format, perChannel: !o.perTensor, include: o.include, exclude: o.exclude, method, percentile: o.percentile,
       calibration: calibData ? lib.datasetSource(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, input.resolution,
-        { normalize, batch: fixedBatch }) : undefined,
+        { normalize, batch: fixedBatch, wholeBatches: fixedBatch !== undefined }) : undefined,
       calibrationBatch: fixedBatch,
       int4: { blockSize: o.blockSize, symmetric: !!o.symmetric, accuracyLevel: o.accuracyLevel },
       engine, analysis, onProgress: (s, d, t) => progress.update(s, d, t),
     };
     const evalBatch = fixedBatch ?? 32;
+    // A model with a fixed batch dimension is evaluated in full batches only.
+    const whole = (n: number) => (fixedBatch ? Math.max(fixedBatch, Math.floor(n / fixedBatch) * fixedBatch) : n);
+    const evalSize = evalData ? whole(Math.min(o.evalSize, evalData.size)) : o.evalSize;
+    if (evalData && evalSize !== Math.min(o.evalSize, evalData.size)) notes.push(`evaluated on ${evalSize} images (whole batches of the model's fixed batch size ${fixedBatch})`);
     let result, guard = null, evaluated;
     if (o.maxDrop !== undefined) {
       const g = await lib.guardedQuantize(input.model, options, {
-        maxDrop: o.maxDrop, data: evalData!, limit: o.evalSize, rankingSize: o.rankingSize, batchSize: evalBatch, engine,
+        maxDrop: o.maxDrop, data: evalData!, limit: evalSize, rankingSize: whole(o.rankingSize ?? lib.DEFAULT_RANKING_SIZE), batchSize: evalBatch, engine,
         resolution: input.resolution, normalize, labels: input.labels, onProgress: (s, d, t) => progress.update(s, d, t),
       });
       ({ result, guard } = g);
@@ -133,7 +137,8 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
       result = await lib.quantize(input.model, options);
     }
     const assessment = await lib.assess(input.model, result, {
-      data: evalData ?? undefined, limit: o.evalSize, evaluated, resolution: input.resolution, normalize, labels: input.labels, engine,
+      data: evalData ?? undefined, limit: evalSize, evaluated, resolution: input.resolution, normalize, labels: input.labels, engine,
+      batch: fixedBatch,
       bench: o.bench && !fixedBatch ? { batch: o.benchBatch } : false, onProgress: (s, d, t) => progress.update(s, d, t),
     });
     if (o.bench && fixedBatch) notes.push('throughput not measured: the model has a fixed batch size');

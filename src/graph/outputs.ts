@@ -5,6 +5,7 @@
  * inference is not available in JavaScript).
  */
 import * as ort from 'onnxruntime-node';
+import { UserError } from '../errors.js';
 import { DataType, encodeModel, onnx, type ModelProto } from '../formats/onnx.js';
 
 /** A copy of `m` (sharing nodes and initializers) whose outputs also include `tensors`. */
@@ -35,7 +36,13 @@ export async function tensorInfo(m: ModelProto): Promise<Map<string, TensorInfo>
   const names = new Set<string>();
   for (const n of m.graph!.node ?? []) for (const o of n.output ?? []) if (o) names.add(o);
   const probe = withOutputs(m, [...names]);
-  const session = await ort.InferenceSession.create(encodeModel(probe), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(encodeModel(probe), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0]!.replace(/^\[ONNXRuntimeError\] : \d+ : /, '');
+    throw new UserError(`the model cannot be loaded by ONNX Runtime: ${msg}`);
+  }
   try {
     const out = new Map<string, TensorInfo>();
     for (const md of session.outputMetadata) {

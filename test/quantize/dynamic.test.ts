@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { encodeModel, metadata } from '../../src/formats/onnx.js';
+import { DataType, encodeModel, metadata } from '../../src/formats/onnx.js';
 import { quantize } from '../../src/compress/quantize/index.js';
 import { images, logits, opCounts, optimizedOps, relErr, tiny, top1Agreement } from './fixtures.js';
 import { tmp } from '../core/helpers.js';
@@ -65,9 +65,17 @@ test('dynamic int8: formats, per-tensor weights, --include head, --exclude by pr
   assert.ok(relErr(await logits(ex.model, x), ref) < REL);
 });
 
-test('ONNX Runtime runs the dynamic graph as DynamicQuantizeMatMul (no float MatMul left but the head)', async () => {
-  const m = tiny('vit', 'portable');
+test('ONNX Runtime runs the dynamic graph as DynamicQuantizeMatMul; the fp16-stored Conv kernel is folded at load', async () => {
+  const m = tiny('vit', 'portable', { patch: 8, hidden: 64, mlp: 128 }); // a 12k-value Conv kernel (smaller ones stay float32)
   const r = await quantize(m, { mode: 'dynamic' });
+  const conv = r.model.graph!.node!.find((n) => n.opType === 'Conv')!;
+  const cast = r.model.graph!.node!.find((n) => n.output![0] === conv.input![1])!;
+  assert.equal(cast.opType, 'Cast');
+  assert.equal(r.model.graph!.initializer!.find((t) => t.name === cast.input![0])!.dataType, DataType.FLOAT16);
+  assert.ok(r.notes.some((n) => /stored as float16/.test(n)));
   const ops = await optimizedOps(r.model, path.join(dir, 'dyn-opt.onnx'));
   assert.equal(ops.DynamicQuantizeMatMul, r.layers.filter((l) => l.quantized).length);
+  assert.equal(ops.Cast ?? 0, 0, 'Cast of a constant folded away');
+  const exact = await quantize(m, { mode: 'dynamic', exclude: ['Conv'] });
+  assert.ok(!exact.model.graph!.node!.some((n) => n.opType === 'Cast'));
 });

@@ -34,22 +34,25 @@ export interface AssessOptions {
   engine?: EngineOptions;
   bench?: { batch: number; rounds?: number; secondsPerRound?: number } | false;
   sqnrImages?: number;
+  /** Batch size for the SQNR images (a model with a fixed batch dimension needs exactly that). */
+  batch?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
 /** A few images for SQNR: from the data when there is some, else clipped Gaussian noise. */
 async function sampleInputs(o: AssessOptions, n: number): Promise<Tensor[]> {
-  const batch = 4, out: Tensor[] = [];
+  const batch = o.batch ?? 4, out: Tensor[] = [];
   if (o.data) {
     for await (const b of o.data.batches(batch, { limit: n })) {
-      if (b.images.length) out.push(preprocessBatch(b.images, o.resolution, o.resolution, o.normalize));
+      // A fixed-batch model takes full batches only.
+      if (b.images.length && (!o.batch || b.images.length === o.batch)) out.push(preprocessBatch(b.images, o.resolution, o.resolution, o.normalize));
     }
     if (out.length) return out;
   }
   const r = gaussian(rng(7));
   const per = 3 * o.resolution * o.resolution;
   for (let i = 0; i < n; i += batch) {
-    const k = Math.min(batch, n - i);
+    const k = o.batch ?? Math.min(batch, n - i);
     out.push({ dims: [k, 3, o.resolution, o.resolution], data: Float32Array.from({ length: k * per }, () => Math.max(-1, Math.min(1, 0.5 * r()))) });
   }
   return out;
@@ -66,7 +69,7 @@ export async function assess(float: ModelProto, r: QuantizeResult, o: AssessOpti
     const meta = (m: OrtModel, name: string): EvalModel => ({ model: m, name, resolution: o.resolution, labels: o.labels ?? null,
       config: { resolution: o.resolution, normalize: o.normalize } });
     try {
-      ev = await evaluate(meta(qm, 'quantized'), o.data, { limit: o.limit, baseline: meta(fm, 'float'),
+      ev = await evaluate(meta(qm, 'quantized'), o.data, { limit: o.limit, batchSize: o.batch, baseline: meta(fm, 'float'),
         onProgress: (d, t) => o.onProgress?.('evaluate', d, t) });
     } finally {
       await fm.release();
@@ -89,7 +92,7 @@ export async function assess(float: ModelProto, r: QuantizeResult, o: AssessOpti
     o.onProgress?.('throughput', 1, 1);
   }
 
-  const inputs = await sampleInputs(o, o.sqnrImages ?? 8);
+  const inputs = await sampleInputs(o, Math.max(o.sqnrImages ?? 8, o.batch ?? 0));
   const sqnr = await outputSqnr(float, r.model, r.layers.filter((l) => l.quantized), inputs, o.engine);
   return { size, throughput, accuracy, sqnr };
 }

@@ -39,14 +39,15 @@ export async function openCalibrationData(dataSpec: string | undefined, explicit
 }
 
 /** The first `size` images of a dataset, preprocessed for the model, in batches (re-readable per pass). */
-export function datasetSource(d: Dataset, size: number, resolution: number, o: { normalize?: Normalization; batch?: number } = {}): CalibrationSource {
+export function datasetSource(d: Dataset, size: number, resolution: number,
+  o: { normalize?: Normalization; batch?: number; /** drop a last partial batch (models with a fixed batch size) */ wholeBatches?: boolean } = {}): CalibrationSource {
   if (!Number.isInteger(size) || size < 1) throw new UserError(`--calibration-size must be a positive integer, got ${size}`);
   const batch = o.batch ?? CALIBRATION_BATCH;
   return {
     name: `${d.name} (${Math.min(size, d.size)} images)`,
     async *batches() {
       for await (const b of d.batches(batch, { limit: size })) {
-        if (b.images.length) yield preprocessBatch(b.images, resolution, resolution, o.normalize);
+        if (b.images.length && (!o.wholeBatches || b.images.length === batch)) yield preprocessBatch(b.images, resolution, resolution, o.normalize);
       }
     },
   };

@@ -6,6 +6,7 @@
 import { UserError } from '../../errors.js';
 import { DataType, type ModelProto } from '../../formats/onnx.js';
 import type { EngineOptions } from '../../engines/options.js';
+import { Graph } from '../../graph/graph.js';
 import { topoSort } from '../../graph/topo.js';
 import { type CalibrationMethod, DEFAULT_PERCENTILE } from './calibrate.js';
 import { type CalibrationSource, collectRanges } from './collect.js';
@@ -17,7 +18,8 @@ import type { Int8Format } from './int8.js';
 import type { Layer } from './layers.js';
 import { analyze, type Analysis, prepare, type Prepared } from './prepare.js';
 import type { WeightMode } from './registry.js';
-import type { Plan, Rules } from './select.js';
+import { matches, type Plan, type Rules } from './select.js';
+import { convWeightsToHalf } from './storage.js';
 import { QdqInserter, quantizeActivationNode, quantizeStatic, type Range, tensorsToCalibrate } from './static.js';
 
 export type QuantizeMode = WeightMode | 'fp16';
@@ -143,6 +145,9 @@ export async function quantize(model: ModelProto, o: QuantizeOptions): Promise<Q
     return { model: r.model, settings, layers: [], kept: r.blocked, activationNodes: [], notes,
       fp16: { halfNodes: r.halfNodes, clamped: r.clamped, casts: r.casts } };
   }
+  if (o.mode === 'static' && new Graph(a.named).opsetVersion('') < 10) {
+    throw new UserError(`static QDQ needs opset 10 or later (QuantizeLinear); this model has opset ${new Graph(a.named).opsetVersion('')}`);
+  }
   const rules: Rules = { include: o.include, exclude: o.exclude, float: o.float };
   const p = prepare(a, o.mode, rules);
   const chosen = p.plan.layers.filter((d) => d.quantize);
@@ -182,6 +187,10 @@ export async function quantize(model: ModelProto, o: QuantizeOptions): Promise<Q
       for (const n of p.plan.activationNodes) quantizeActivationNode(p.g, qdq, n, isFloat);
       for (const d of chosen) results.set(d.layer.id, quantizeStatic(p.g, qdq, p.canonical.get(d.layer.id)!, { ...w, compare: d.layer.output }));
     }
+  }
+  if (chosen.length) {
+    const conv = convWeightsToHalf(p.g, (name) => (o.exclude ?? []).some((pat) => matches(pat, p.g.nodes.find((n) => n.name === name)!)));
+    if (conv.length) notes.push(`Conv weights (${conv.join(', ')}) are stored as float16 and computed in float32 (ONNX Runtime folds the Cast at load); --exclude Conv keeps them float32`);
   }
   p.g.removeUnused();
   topoSort(p.g.model);
