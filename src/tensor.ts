@@ -32,3 +32,21 @@ export function nhwcToNchw(t: Tensor): Tensor {
   }
   return { dims: [n, c, h, w], data: out };
 }
+
+/** 2-D transpose: [r, c] -> [c, r] (torch Linear [out, in] <-> Dense kernel [in, out]). */
+export function transpose2d(t: Tensor): Tensor {
+  const [r, c] = t.dims as [number, number];
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
+  return { dims: [c, r], data: out };
+}
+
+/** Conv kernel OIHW (ONNX, torch) -> HWIO (flax). */
+export function oihwToHwio(t: Tensor): Tensor {
+  const [O, I, H, W] = t.dims as [number, number, number, number];
+  const out = new Float32Array(t.data.length);
+  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+    out[((h * W + w) * I + i) * O + o] = t.data[((o * I + i) * H + h) * W + w]!;
+  }
+  return { dims: [H, W, I, O], data: out };
+}

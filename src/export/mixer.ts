@@ -12,16 +12,10 @@ import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
 import { mixerBlock } from '../models/layout.js';
 import { int, ints } from '../formats/onnx.js';
-import type { Tensor } from '../tensor.js';
+import { type Tensor, transpose2d } from '../tensor.js';
 import { addAndNorm, biasGelu, type Ctx, dense, layerNorm } from './layers.js';
 import { patchEmbedding } from './patch.js';
 
-function transpose2d(t: Tensor): Tensor {
-  const [r, c] = t.dims as [number, number];
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
-  return { dims: [c, r], data: out };
-}
 
 /** XLA SAME padding for a stride-P, P×P conv: [top, left, bottom, right]. */
 function samePads(side: number, P: number): number[] {

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { type Tensor, transpose2d, oihwToHwio } from '../tensor.js';
 import { parseSafetensors } from '../formats/safetensors.js';
 import type { VitConfig } from './config.js';
 import { vitBlock } from './layout.js';
@@ -26,22 +26,7 @@ interface HfConfig {
   architectures?: string[];
 }
 
-function transpose2d(t: Tensor): Tensor {
-  const [r, c] = t.dims as [number, number];
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
-  return { dims: [c, r], data: out };
-}
 
-/** OIHW -> HWIO. */
-function oihwToHwio(t: Tensor): Tensor {
-  const [O, I, H, W] = t.dims as [number, number, number, number];
-  const out = new Float32Array(t.data.length);
-  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
-    out[((h * W + w) * I + i) * O + o] = t.data[((o * I + i) * H + h) * W + w]!;
-  }
-  return { dims: [H, W, I, O], data: out };
-}
 
 async function readJson(file: string): Promise<unknown> {
   let text: string;
