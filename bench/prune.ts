@@ -10,7 +10,7 @@
  *       measured side by side in this process.
  *   (c) the pruned ViT-B/16 after dynamic INT8 quantization vs the fp32 export, side by side.
  *
- * Writes <out>/pruning-bench.json, <out>/pruning-bench.md and the chart <out>/pruning-accuracy-flops.{svg,png}.
+ * Writes (default <out> = docs/pruning-bench) <out>/pruning-bench.json, <out>/pruning-bench.md and the chart <out>/pruning-accuracy-flops.{svg,png}.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -42,7 +42,7 @@ const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`)
 const parts = new Set(arg('parts', 'a,b,c').split(','));
 const evalSize = Number(arg('eval-size', '10000'));
 const calibSize = Number(arg('calibration-size', '512'));
-const outDir = arg('out', 'docs');
+const outDir = arg('out', 'docs/pruning-bench');
 const modelNames = arg('models', 'fashion-vit,fashion-mixer').split(',');
 const threads = Number(arg('threads', '2'));
 const engine = { threads };
