@@ -23,27 +23,12 @@ import type { ModelIR } from '../../models/ir.js';
 import { expectedShapes, mixerBlock, vitBlock } from '../../models/layout.js';
 import { META_CONFIG, META_LABELS, META_SOURCE } from '../../models/metadata.js';
 import type { Tensor } from '../../tensor.js';
-import { numel } from '../../tensor.js';
+import { numel, oihwToHwio, transpose2d } from '../../tensor.js';
 
 const NOT_VITOPT = 'is not a vitopt ViT/Mixer export; prune takes a checkpoint (.npz, .safetensors, fashion-vit, ' +
   'fashion-mixer) or an .onnx file written by `vitopt convert`';
 
-/** OIHW -> HWIO. */
-function oihwToHwio(t: Tensor): Tensor {
-  const [O, I, H, W] = t.dims as [number, number, number, number];
-  const out = new Float32Array(t.data.length);
-  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
-    out[((h * W + w) * I + i) * O + o] = t.data[((o * I + i) * H + h) * W + w]!;
-  }
-  return { dims: [H, W, I, O], data: out };
-}
 
-function transpose2d(t: Tensor): Tensor {
-  const [r, c] = t.dims as [number, number];
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
-  return { dims: [c, r], data: out };
-}
 
 /** Columns [c0, c0 + n) of a [rows, cols] matrix. */
 function columns(t: Tensor, c0: number, n: number): Float32Array {
