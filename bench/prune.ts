@@ -33,7 +33,7 @@ import { randomImages } from '../src/export/verify.js';
 import { nhwcToNchw } from '../src/tensor.js';
 import { loadCalibration, type Calibration } from '../src/compress/prune/capture.js';
 import { pruneStructured, type StructuredOptions } from '../src/compress/prune/reconstruct-model.js';
-import { sideBySide, type SideBySide } from '../src/compress/prune/throughput.js';
+import { sideBySide, type SideBySide } from '../src/bench/side-by-side.js';
 import { accuracyFlopsSvg, type ChartSeries } from '../src/compress/prune/report.js';
 import { existsSync } from 'node:fs';
 

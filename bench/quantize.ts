@@ -24,7 +24,7 @@ import { loadCheckpoint } from '../src/models/checkpoint.js';
 import { referenceModel } from '../src/models/reference.js';
 import { randomIR } from '../src/models/random.js';
 import { zooConfig } from '../src/models/zoo.js';
-import { sideBySide } from '../src/compress/prune/throughput.js';
+import { sideBySide } from '../src/bench/side-by-side.js';
 import { analyze, datasetSource, detectCpu, quantize, type QuantizeMode, type QuantizeResult } from '../src/compress/quantize/index.js';
 
 const args = process.argv.slice(2);

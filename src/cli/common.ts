@@ -1,6 +1,7 @@
 /** Shared bits of the CLI: option parsing helpers and report output. */
 import { InvalidArgumentError } from 'commander';
-import { writeFileAtomic } from '../util/atomic.js';
+import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../errors.js';
 import type { EngineOptions } from '../engines/options.js';
 import type { Command } from 'commander';
 
@@ -18,6 +19,20 @@ export function floatArg(name: string) {
     if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
     return n;
   };
+}
+
+/** A flag's value checked against its allowed set. */
+export function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UserError(`${flag} ${v}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Fails before any work when a command's outputs (model, --report, --json file) cannot be written. */
+export async function assertOutputs(o: { output: string; report?: string; json?: boolean | string }): Promise<void> {
+  if (!/\.onnx$/i.test(o.output)) throw new UserError(`--output ${o.output}: must be an .onnx file`);
+  await assertWritable(o.output);
+  if (o.report) await assertWritable(o.report);
+  if (typeof o.json === 'string') await assertWritable(o.json);
 }
 
 /** Adds the engine session options shared by every command that runs a model. */

@@ -9,9 +9,9 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { DATA_SPEC_HELP, openDataSpec } from '../data/data-spec.js';
-import { progressBar, type Progress } from '../eval/progress.js';
-import { assertWritable, writeFileAtomic } from '../util/atomic.js';
-import { addEngineOptions, emit, engineOptionsFrom, floatArg, intArg } from './common.js';
+import { stagedProgress } from '../eval/progress.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { addEngineOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, oneOf } from './common.js';
 import type { GraphStyle } from '../export/index.js';
 import type { ModelIR } from '../models/ir.js';
 import type { PruneMethod, PruneOptions } from '../compress/prune/index.js';
@@ -40,17 +40,10 @@ interface PruneCliOptions {
   [engine: string]: unknown;
 }
 
-function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(v)) throw new UserError(`${flag} ${v}: expected one of ${allowed.join(', ')}`);
-  return v as T;
-}
-
 /** Model spec -> IR: a checkpoint / reference model, or a vitopt ONNX export. Returns the export style too. */
 async function loadIR(spec: string): Promise<{ ir: ModelIR; style: GraphStyle | null }> {
-  const { specKind } = await import('../models/resolve.js');
-  const kind = specKind(spec);
-  if (kind === 'zoo') throw new UserError(`'${spec}' is a configuration, not weights: convert it first (vitopt convert --config ${spec} --random-weights -o model.onnx)`);
-  if (kind === 'checkpoint') {
+  const { weightsKind } = await import('../models/resolve.js');
+  if (weightsKind(spec) === 'checkpoint') {
     const { loadCheckpoint } = await import('../models/checkpoint.js');
     return { ir: await loadCheckpoint(spec), style: null };
   }
@@ -60,19 +53,6 @@ async function loadIR(spec: string): Promise<{ ir: ModelIR; style: GraphStyle | 
   const proto = await loadModel(spec);
   const style = metadata(proto)[META_STYLE];
   return { ir: irFromOnnx(proto, spec), style: style === 'ort' || style === 'portable' ? style : null };
-}
-
-function stages(): { update(stage: string, done: number, total: number): void; finish(): void } {
-  let current = '';
-  let bar: Progress | null = null;
-  return {
-    update(stage, done, total) {
-      const label = stage.startsWith('refit') ? 'refit' : stage;
-      if (label !== current) { bar?.finish(); bar = progressBar(`prune: ${label}`); current = label; }
-      bar!.update(done, total);
-    },
-    finish() { bar?.finish(); },
-  };
 }
 
 export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<PruneReport> {
@@ -96,10 +76,7 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
   // Cheap checks first: flags, output paths, data specs; then the model; then the work.
   lib.validatePruneOptions(options, o.data !== undefined || !lib.isStructured(method));
   if (lib.isStructured(method) && !o.data) throw new UserError(`--method ${method}: needs --data <calibration images>`);
-  if (!/\.onnx$/i.test(o.output)) throw new UserError(`--output ${o.output}: must be an .onnx file`);
-  await assertWritable(o.output);
-  if (o.report) await assertWritable(o.report);
-  if (typeof o.json === 'string') await assertWritable(o.json);
+  await assertOutputs(o);
   const calibData = o.data && lib.isStructured(method) ? await openDataSpec(o.data) : null;
   const evalData = o.eval ? await openDataSpec(o.eval) : null;
 
@@ -109,7 +86,7 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
     const { kindsFor } = await import('../compress/prune/structured.js');
     kindsFor(method, ir.config); // e.g. heads on a Mixer: fail before reading images
   }
-  const progress = stages();
+  const progress = stagedProgress('prune', (s) => (s.startsWith('refit') ? 'refit' : s));
   try {
     const calib = calibData
       ? await lib.loadCalibration(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, ir.config.resolution, { normalize: ir.config.normalize })

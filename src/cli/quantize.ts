@@ -9,10 +9,10 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { DATA_SPEC_HELP, openDataSpec } from '../data/data-spec.js';
 import type { Dataset } from '../data/dataset.js';
-import { progressBar, type Progress } from '../eval/progress.js';
+import { stagedProgress } from '../eval/progress.js';
 import type { ModelProto } from '../formats/onnx.js';
-import { assertWritable, writeFileAtomic } from '../util/atomic.js';
-import { addEngineOptions, emit, engineOptionsFrom, floatArg, intArg } from './common.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { addEngineOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, oneOf } from './common.js';
 import type { QuantizeReport } from '../compress/quantize/report.js';
 import type { CalibrationMethod, Int8Format, QuantizeMode, QuantizeOptions } from '../compress/quantize/index.js';
 import type { ModelConfig } from '../models/config.js';
@@ -43,20 +43,13 @@ interface QuantizeCliOptions {
   [engine: string]: unknown;
 }
 
-function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(v)) throw new UserError(`${flag} ${v}: expected one of ${allowed.join(', ')}`);
-  return v as T;
-}
-
 const list = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 /** The model to quantize: an ONNX file as it is, or a checkpoint exported first. */
 async function loadInput(spec: string, portable: boolean | undefined):
   Promise<{ model: ModelProto; config: ModelConfig | null; labels: string[] | null; resolution: number }> {
-  const { specKind, onnxInfo, onnxInputSize } = await import('../models/resolve.js');
-  const kind = specKind(spec);
-  if (kind === 'zoo') throw new UserError(`'${spec}' is a configuration, not weights: convert it first (vitopt convert --config ${spec} --random-weights -o model.onnx)`);
-  if (kind === 'checkpoint') {
+  const { weightsKind, onnxInfo, onnxInputSize } = await import('../models/resolve.js');
+  if (weightsKind(spec) === 'checkpoint') {
     const { loadCheckpoint } = await import('../models/checkpoint.js');
     const { exportModel } = await import('../export/index.js');
     const ir = await loadCheckpoint(spec);
@@ -71,18 +64,6 @@ async function loadInput(spec: string, portable: boolean | undefined):
   return { model, config: info.config, labels: info.labels, resolution };
 }
 
-function stages(): { update(stage: string, done: number, total: number): void; finish(): void } {
-  let current = '';
-  let bar: Progress | null = null;
-  return {
-    update(stage, done, total) {
-      if (stage !== current) { bar?.finish(); bar = progressBar(`quantize: ${stage}`); current = stage; }
-      bar!.update(done, total || done);
-    },
-    finish() { bar?.finish(); },
-  };
-}
-
 export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Promise<{ report: QuantizeReport; model: ModelProto }> {
   const lib = await import('../compress/quantize/index.js');
   const mode = oneOf<QuantizeMode>('--mode', o.mode, lib.QUANTIZE_MODES);
@@ -95,10 +76,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   if (mode !== 'static' && (o.calibrationData || method || o.percentile !== undefined)) {
     throw new UserError(`--calibration-*: only static mode is calibrated (this is --mode ${mode})`);
   }
-  if (!/\.onnx$/i.test(o.output)) throw new UserError(`--output ${o.output}: must be an .onnx file`);
-  await assertWritable(o.output);
-  if (o.report) await assertWritable(o.report);
-  if (typeof o.json === 'string') await assertWritable(o.json);
+  await assertOutputs(o);
   const notes: string[] = [];
   const evalData: Dataset | null = o.data ? await openDataSpec(o.data) : null;
   const calibData = mode === 'static' ? await lib.openCalibrationData(o.data, o.calibrationData, notes) : null;
@@ -109,7 +87,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   const normalize = input.config?.normalize;
   const dims = input.model.graph!.input![0]!.type?.tensorType?.shape?.dim ?? [];
   const fixedBatch = dims[0]?.dimValue ? Number(dims[0].dimValue) : undefined;
-  const progress = stages();
+  const progress = stagedProgress('quantize');
   try {
     const analysis = await lib.analyze(input.model);
     const options: QuantizeOptions = {

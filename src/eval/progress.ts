@@ -35,3 +35,22 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     },
   };
 }
+
+/** Progress of work done in named stages: one bar a stage, labelled `prefix: stage`. */
+export interface StagedProgress {
+  update(stage: string, done: number, total: number): void;
+  finish(): void;
+}
+
+export function stagedProgress(prefix: string, label: (stage: string) => string = (s) => s): StagedProgress {
+  let current = '';
+  let bar: Progress | null = null;
+  return {
+    update(stage, done, total) {
+      const name = label(stage);
+      if (name !== current) { bar?.finish(); bar = progressBar(`${prefix}: ${name}`); current = name; }
+      bar!.update(done, total || done);
+    },
+    finish() { bar?.finish(); },
+  };
+}

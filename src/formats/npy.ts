@@ -20,23 +20,37 @@ export interface NpyArray {
 
 const ITEM: Record<NpyDtype, number> = { f4: 4, f2: 2, f8: 8, i1: 1, u1: 1, i2: 2, u2: 2, i4: 4, u4: 4, i8: 8, u8: 8, b1: 1 };
 
-export function parseNpy(buf: Uint8Array, file: string): NpyArray {
-  if (buf.length < 10 || MAGIC.some((b, i) => buf[i] !== b)) throw new FileError(file, 'not a .npy array (bad magic)');
-  const major = buf[6]!;
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let headerLen: number, start: number;
-  if (major === 1) {
-    headerLen = dv.getUint16(8, true);
-    start = 10;
-  } else if (major === 2 || major === 3) {
-    if (buf.length < 12) throw new FileError(file, 'truncated .npy header');
-    headerLen = dv.getUint32(8, true);
-    start = 12;
-  } else {
-    throw new FileError(file, `unsupported .npy format version ${major}.${buf[7]}`);
-  }
-  if (start + headerLen > buf.length) throw new FileError(file, 'truncated .npy header');
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(buf.subarray(start, start + headerLen));
+/** What a .npy header says: the array's shape and type, and where its data lies in the file. */
+export interface NpyHeader {
+  dims: number[];
+  dtype: NpyDtype;
+  itemBytes: number;
+  /** Byte offset of the first value. */
+  dataOffset: number;
+  /** Bytes of data the header declares. */
+  nbytes: number;
+}
+
+/** Bytes from the file's start to the end of its header, from the file's first 12 bytes (or fewer, if it is shorter). */
+export function npyHeaderEnd(pre: Uint8Array, file: string): number {
+  if (pre.length < 10 || MAGIC.some((b, i) => pre[i] !== b)) throw new FileError(file, 'not a .npy array (bad magic)');
+  const major = pre[6]!;
+  const dv = new DataView(pre.buffer, pre.byteOffset, pre.byteLength);
+  if (major === 1) return 10 + dv.getUint16(8, true);
+  if (major !== 2 && major !== 3) throw new FileError(file, `unsupported .npy format version ${major}.${pre[7]}`);
+  if (pre.length < 12) throw new FileError(file, 'truncated .npy header');
+  return 12 + dv.getUint32(8, true);
+}
+
+/**
+ * Parses and validates the header. `head` holds at least the file's first npyHeaderEnd() bytes;
+ * `fileSize` is the whole file's length, checked against the data the header declares.
+ */
+export function parseNpyHeader(head: Uint8Array, fileSize: number, file: string): NpyHeader {
+  const end = npyHeaderEnd(head.subarray(0, 12), file);
+  if (end > head.length) throw new FileError(file, 'truncated .npy header');
+  const major = head[6]!;
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(head.subarray(major === 1 ? 10 : 12, end));
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
@@ -50,12 +64,14 @@ export function parseNpy(buf: Uint8Array, file: string): NpyArray {
   if (m[1] === '>' && ITEM[dtype] > 1) throw new FileError(file, `big-endian .npy dtype '${descr}' is not supported`);
   const dims = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new FileError(file, 'malformed .npy shape');
-  const dataStart = start + headerLen;
   const nbytes = numel(dims) * ITEM[dtype];
-  if (buf.length - dataStart < nbytes) {
-    throw new FileError(file, `truncated .npy data: ${buf.length - dataStart} of ${nbytes} bytes`);
-  }
-  return { dims, dtype, bytes: buf.subarray(dataStart, dataStart + nbytes) };
+  if (fileSize - end < nbytes) throw new FileError(file, `truncated .npy data: ${fileSize - end} of ${nbytes} bytes`);
+  return { dims, dtype, itemBytes: ITEM[dtype], dataOffset: end, nbytes };
+}
+
+export function parseNpy(buf: Uint8Array, file: string): NpyArray {
+  const h = parseNpyHeader(buf, buf.length, file);
+  return { dims: h.dims, dtype: h.dtype, bytes: buf.subarray(h.dataOffset, h.dataOffset + h.nbytes) };
 }
 
 /** IEEE half -> float. */

@@ -25,6 +25,13 @@ export function specKind(spec: string): ModelSpecKind {
     'or a .npz / .safetensors / .onnx file');
 }
 
+/** The kind of a spec that must carry weights: a zoo name is refused with the way to get weights. */
+export function weightsKind(spec: string): 'checkpoint' | 'onnx' {
+  const kind = specKind(spec);
+  if (kind === 'zoo') throw new UserError(`'${spec}' is a configuration, not weights: convert it first (vitopt convert --config ${spec} --random-weights -o model.onnx)`);
+  return kind;
+}
+
 /** vitopt's metadata of an ONNX model (config and labels), null for models from elsewhere. */
 export function onnxInfo(m: ModelProto, file: string): { config: ModelConfig | null; labels: string[] | null } {
   const meta = metadata(m);
@@ -73,9 +80,7 @@ export interface Runnable {
 }
 
 export async function loadRunnable(spec: string, options: EngineOptions = {}, o: ImportOptions = {}): Promise<Runnable> {
-  const kind = specKind(spec);
-  if (kind === 'zoo') throw new UserError(`'${spec}' is a configuration, not weights: convert it first (vitopt convert --config ${spec} --random-weights)`);
-  if (kind === 'checkpoint') {
+  if (weightsKind(spec) === 'checkpoint') {
     const ir = await loadCheckpoint(spec, o);
     const model = await OrtModel.load(encodeModel(exportModel(ir, 'ort')), options, spec);
     return { model, config: ir.config, resolution: ir.config.resolution, labels: ir.labels, name: ir.config.name ?? path.basename(spec) };

@@ -22,8 +22,8 @@ import type { ModelIR } from '../../models/ir.js';
 import type { Calibration } from './capture.js';
 import { magnitudePrune } from './magnitude.js';
 import { nmPrune } from './nm.js';
-import { pruneStructured, type ReconstructionTarget, type StructuredResult } from './reconstruct-model.js';
-import { type SideBySide, sideBySide } from './throughput.js';
+import { pruneStructured, type ReconstructionTarget, type StructuredOptions, type StructuredResult } from './reconstruct-model.js';
+import { type SideBySide, sideBySide } from '../../bench/side-by-side.js';
 import type { SparsityResult } from './magnitude.js';
 
 export { irFromOnnx } from './from-onnx.js';
@@ -31,7 +31,7 @@ export { loadCalibration, DEFAULT_CALIBRATION_SIZE, type Calibration } from './c
 export { pruneStructured, DEFAULT_RIDGE, DEFAULT_RANKING, DEFAULT_TARGET } from './reconstruct-model.js';
 export { magnitudePrune } from './magnitude.js';
 export { nmPrune, parseNM } from './nm.js';
-export { sideBySide } from './throughput.js';
+export { sideBySide } from '../../bench/side-by-side.js';
 
 export const PRUNE_METHODS = ['heads', 'neurons', 'structured', 'magnitude', 'nm'] as const;
 export type PruneMethod = typeof PRUNE_METHODS[number];
@@ -40,22 +40,13 @@ export function isStructured(m: PruneMethod): m is 'heads' | 'neurons' | 'struct
   return m === 'heads' || m === 'neurons' || m === 'structured';
 }
 
-export interface PruneOptions {
+/** Structured methods take StructuredOptions' fields; magnitude and N:M take scope / nm. */
+export interface PruneOptions extends Omit<StructuredOptions, 'method'> {
   method: PruneMethod;
-  /** Fraction removed: of the units (structured) or of the weights (magnitude). */
-  ratio?: number;
-  /** Fraction of the model's FLOPs to keep (structured methods). */
-  targetFlops?: number;
-  ranking?: 'uniform' | 'global';
-  reconstruct?: boolean;
-  ridge?: number;
-  target?: ReconstructionTarget;
   /** Magnitude: one threshold per matrix ('layer') or over all ('global'). */
   scope?: 'layer' | 'global';
   /** N:M pattern (default 2:4). */
   nm?: { n: number; m: number };
-  engine?: EngineOptions;
-  onProgress?: (stage: string, done: number, total: number) => void;
 }
 
 export interface PruneOutcome {

@@ -11,7 +11,7 @@ import { evaluate, type EvalModel } from '../../eval/evaluate.js';
 import type { EvalReport } from '../../eval/report.js';
 import { gaussian, rng } from '../../models/random.js';
 import type { Tensor } from '../../tensor.js';
-import { sideBySide } from '../prune/throughput.js';
+import { sideBySide } from '../../bench/side-by-side.js';
 import type { QuantizeResult } from './quantize.js';
 import { outputSqnr, type OutputSqnr } from './sqnr.js';
 

@@ -7,7 +7,8 @@
 import { rawTensor, DataType, type NodeProto } from '../../formats/onnx.js';
 import type { Graph } from '../../graph/graph.js';
 import { dimsOf, floatValues } from '../../graph/tensors.js';
-import { dequantizeWeight, type Int8Format, quantizeWeight, sqnr } from './int8.js';
+import type { Int8Format } from './int8.js';
+import { storeQuantizedWeight } from './stored-weight.js';
 import { MS } from './registry.js';
 
 export interface WeightLayerResult {
@@ -38,16 +39,9 @@ export function biasAddOf(g: Graph, mm: NodeProto, N: number): { add: NodeProto;
 
 export function quantizeDynamic(g: Graph, mm: NodeProto, o: { format: Int8Format; perChannel: boolean; compare: string }): WeightLayerResult {
   const [x, wName] = mm.input as [string, string];
-  const w = floatValues(g.constant(wName)!);
-  const [K, N] = w.dims as [number, number];
-  const q = quantizeWeight(w.data, K, N, o);
-  const C = q.scale.length;
-  const dims = q.perChannel ? [C] : [];
-  const base = wName.replace(/_t$/, '');
-  const inputs = [x,
-    g.addInitializer(rawTensor(`${base}/quantized`, q.dataType, [K, N], q.data)),
-    g.addInitializer(rawTensor(`${base}/scale`, DataType.FLOAT, dims, q.scale)),
-    q.dataType === DataType.UINT8 ? g.addInitializer(rawTensor(`${base}/zero_point`, q.dataType, dims, q.zeroPoint)) : ''];
+  const sw = storeQuantizedWeight(g, wName, o, 'unsigned-only');
+  const N = sw.N;
+  const inputs = [x, sw.quantized, sw.scale, sw.zeroPoint];
   let outName = mm.output![0]!;
   let compare = o.compare;
   const folded = biasAddOf(g, mm, N);
@@ -62,5 +56,5 @@ export function quantizeDynamic(g: Graph, mm: NodeProto, o: { format: Int8Format
   while (inputs[inputs.length - 1] === '') inputs.pop();
   const dq = g.makeNode('DynamicQuantizeMatMul', inputs, { name: `${mm.name}/int8`, domain: MS, outputs: [outName] });
   g.replace(mm, [dq]);
-  return { compare, weightSqnr: sqnr(w.data, dequantizeWeight(q)), floatBytes: K * N * 4, quantBytes: K * N + C * 4 };
+  return { compare, weightSqnr: sw.sqnr, floatBytes: sw.floatBytes, quantBytes: sw.quantBytes };
 }

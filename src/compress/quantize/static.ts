@@ -11,7 +11,8 @@ import { DataType, rawTensor, type NodeProto } from '../../formats/onnx.js';
 import type { Graph } from '../../graph/graph.js';
 import { floatValues } from '../../graph/tensors.js';
 import type { WeightLayerResult } from './dynamic.js';
-import { activationParams, dequantizeWeight, type Int8Format, quantizeWeight, sqnr } from './int8.js';
+import { activationParams, type Int8Format } from './int8.js';
+import { storeQuantizedWeight } from './stored-weight.js';
 
 export type Range = [number, number];
 
@@ -60,22 +61,14 @@ export class QdqInserter {
 export function quantizeStatic(g: Graph, qdq: QdqInserter, mm: NodeProto,
   o: { format: Int8Format; perChannel: boolean; compare: string }): WeightLayerResult {
   const [x, wName] = mm.input as [string, string];
-  const w = floatValues(g.constant(wName)!);
-  const [K, N] = w.dims as [number, number];
-  const q = quantizeWeight(w.data, K, N, o);
-  const C = q.scale.length;
-  const dims = q.perChannel ? [C] : [];
-  const base = wName.replace(/_t$/, '');
-  const wq = g.addInitializer(rawTensor(`${base}/quantized`, q.dataType, [K, N], q.data));
-  const ws = g.addInitializer(rawTensor(`${base}/scale`, DataType.FLOAT, dims, q.scale));
-  const wz = g.addInitializer(rawTensor(`${base}/zero_point`, q.dataType, dims, q.zeroPoint));
-  const dqw = g.makeNode('DequantizeLinear', [wq, ws, wz], { name: `${base}/DequantizeLinear`,
-    attribute: q.perChannel ? [{ name: 'axis', type: 2, i: 1 }] : [] });
+  const sw = storeQuantizedWeight(g, wName, o, 'always');
+  const dqw = g.makeNode('DequantizeLinear', [sw.quantized, sw.scale, sw.zeroPoint], { name: `${sw.base}/DequantizeLinear`,
+    attribute: sw.perChannel ? [{ name: 'axis', type: 2, i: 1 }] : [] });
   const xd = qdq.activation(x, mm);
   g.insertBefore(mm, [dqw]);
   mm.input = [xd, dqw.output![0]!];
   g.touch();
-  return { compare: o.compare, weightSqnr: sqnr(w.data, dequantizeWeight(q)), floatBytes: K * N * 4, quantBytes: K * N + C * 5 };
+  return { compare: o.compare, weightSqnr: sw.sqnr, floatBytes: sw.floatBytes, quantBytes: sw.quantBytes };
 }
 
 /**

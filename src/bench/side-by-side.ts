@@ -4,10 +4,10 @@
  * states (cpu-ceilings.md) affects all of them alike. The ratio of medians is the figure to quote.
  */
 import * as ort from 'onnxruntime-node';
-import { sessionOptions } from '../../engines/ort-node.js';
-import type { EngineOptions } from '../../engines/options.js';
-import { summarize } from '../../bench/stats.js';
-import { gaussian, rng } from '../../models/random.js';
+import { sessionOptions } from '../engines/ort-node.js';
+import type { EngineOptions } from '../engines/options.js';
+import { summarize } from './stats.js';
+import { gaussian, rng } from '../models/random.js';
 
 export interface ThroughputResult {
   name: string;
