@@ -35,6 +35,15 @@ export async function assertOutputs(o: { output: string; report?: string; json?:
   if (typeof o.json === 'string') await assertWritable(o.json);
 }
 
+/** The options of commands that write a compressed model and report on it (quantize, prune). */
+export function addCompressionReportOptions(cmd: Command): Command {
+  return cmd
+    .option('--no-bench', 'skip the side-by-side throughput measurement')
+    .option('--bench-batch <n>', 'batch size of the throughput measurement', intArg('--bench-batch', 1), 8)
+    .option('--report <file>', 'also write the report as Markdown')
+    .option('--json [file]', 'print the report as JSON (or write it to file and print the text)');
+}
+
 /** Adds the engine session options shared by every command that runs a model. */
 export function addEngineOptions(cmd: Command): Command {
   return cmd

@@ -11,7 +11,7 @@ import { UserError } from '../errors.js';
 import { DATA_SPEC_HELP, openDataSpec } from '../data/data-spec.js';
 import { stagedProgress } from '../eval/progress.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { addEngineOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, oneOf } from './common.js';
+import { addCompressionReportOptions, addEngineOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, oneOf } from './common.js';
 import type { GraphStyle } from '../export/index.js';
 import type { ModelIR } from '../models/ir.js';
 import type { PruneMethod, PruneOptions } from '../compress/prune/index.js';
@@ -131,12 +131,9 @@ export function register(program: Command): void {
     .option('--nm <N:M>', 'nm: the pattern', '2:4')
     .option('--eval <spec>', 'data to measure top-1 and agreement with the unpruned model (before and after reconstruction)')
     .option('--eval-size <n>', 'evaluate at most n images', intArg('--eval-size', 1))
-    .option('--no-bench', 'skip the side-by-side throughput measurement')
-    .option('--bench-batch <n>', 'batch size of the throughput measurement', intArg('--bench-batch', 1), 8)
     .option('--portable', 'write a standard-ONNX graph (default: the input\'s style, or the ONNX Runtime fused graph)')
-    .option('--report <file>', 'also write the report as Markdown')
-    .option('--json [file]', 'print the report as JSON (or write it to file and print the text)');
-  addEngineOptions(cmd).action(async (modelSpec: string, o: PruneCliOptions) => {
+;
+  addEngineOptions(addCompressionReportOptions(cmd)).action(async (modelSpec: string, o: PruneCliOptions) => {
     const report = await runPrune(modelSpec, o);
     const { formatPruneReport } = await import('../compress/prune/report.js');
     await emit(report, formatPruneReport(report), o.json);

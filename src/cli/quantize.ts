@@ -12,7 +12,7 @@ import type { Dataset } from '../data/dataset.js';
 import { stagedProgress } from '../eval/progress.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { addEngineOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, oneOf } from './common.js';
+import { addCompressionReportOptions, addEngineOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, oneOf } from './common.js';
 import type { QuantizeReport } from '../compress/quantize/report.js';
 import type { CalibrationMethod, Int8Format, QuantizeMode, QuantizeOptions } from '../compress/quantize/index.js';
 import type { ModelConfig } from '../models/config.js';
@@ -154,12 +154,9 @@ export function register(program: Command): void {
     .option('--max-drop <points>', 'accuracy guard: largest top-1 drop in percentage points; return sensitive layers to float until it fits', floatArg('--max-drop'))
     .option('--eval-size <n>', 'evaluate on at most n images of --data', intArg('--eval-size', 1), 10000)
     .option('--ranking-size <n>', 'accuracy guard: images for the layer-sensitivity ranking (default 256)', intArg('--ranking-size', 1))
-    .option('--no-bench', 'skip the side-by-side throughput measurement')
-    .option('--bench-batch <n>', 'batch size of the throughput measurement', intArg('--bench-batch', 1), 8)
     .option('--portable', 'a checkpoint is exported to the standard-ONNX graph first (default: the ONNX Runtime fused graph)')
-    .option('--report <file>', 'also write the report as Markdown')
-    .option('--json [file]', 'print the report as JSON (or write it to file and print the text)');
-  addEngineOptions(cmd).action(async (modelSpec: string, o: QuantizeCliOptions) => {
+;
+  addEngineOptions(addCompressionReportOptions(cmd)).action(async (modelSpec: string, o: QuantizeCliOptions) => {
     const { report } = await runQuantize(modelSpec, o);
     const { formatReport } = await import('../compress/quantize/report.js');
     await emit(report, formatReport(report), o.json);
