@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../errors.js';
 import type { EngineOptions } from '../engines/options.js';
+import type { Normalization } from '../data/preprocess.js';
 import type { Command } from 'commander';
 
 export function intArg(name: string, min = 1) {
@@ -42,6 +43,32 @@ export function addCompressionReportOptions(cmd: Command): Command {
     .option('--bench-batch <n>', 'batch size of the throughput measurement', intArg('--bench-batch', 1), 8)
     .option('--report <file>', 'also write the report as Markdown')
     .option('--json [file]', 'print the report as JSON (or write it to file and print the text)');
+}
+
+/**
+ * --mean / --std: the input statistics of a model trained with other than the official
+ * (x − 127.5) / 127.5 (e.g. a PyTorch export with ImageNet mean/std), which a foreign ONNX file
+ * does not say. On the [0, 1] pixel scale, three values or one for all channels.
+ */
+export function addNormalizationOptions(cmd: Command): Command {
+  return cmd
+    .option('--mean <r,g,b>', 'pixel images: per-channel mean on the 0-1 scale (e.g. 0.485,0.456,0.406); default: the model\'s own, else the official (x - 127.5) / 127.5')
+    .option('--std <r,g,b>', 'pixel images: per-channel standard deviation on the 0-1 scale (e.g. 0.229,0.224,0.225); with --mean');
+}
+
+function channelTriple(flag: string, v: string, positive: boolean): [number, number, number] {
+  const xs = v.split(',').map((t) => Number(t.trim()));
+  if ((xs.length !== 1 && xs.length !== 3) || xs.some((x) => !Number.isFinite(x) || (positive && !(x > 0)))) {
+    throw new UserError(`${flag} ${v}: expected one or three comma-separated ${positive ? 'positive ' : ''}numbers (0-1 pixel scale)`);
+  }
+  return xs.length === 1 ? [xs[0]!, xs[0]!, xs[0]!] : xs as [number, number, number];
+}
+
+/** The normalization asked for with --mean/--std, or undefined (the model's own applies). */
+export function normalizationFrom(o: { mean?: string; std?: string }): Normalization | undefined {
+  if (o.mean === undefined && o.std === undefined) return undefined;
+  if (o.mean === undefined || o.std === undefined) throw new UserError('--mean and --std go together');
+  return { mean: channelTriple('--mean', o.mean, false), std: channelTriple('--std', o.std, true) };
 }
 
 /** Adds the engine session options shared by every command that runs a model. */

@@ -12,7 +12,7 @@ import { progressBar } from '../eval/progress.js';
 import { formatEvalReport } from '../eval/report-text.js';
 import type { EvalReport } from '../eval/report.js';
 import { assertWritable } from '../util/atomic.js';
-import { addEngineOptions, emit, engineOptionsFrom, intArg } from './common.js';
+import { addEngineOptions, addNormalizationOptions, emit, engineOptionsFrom, intArg, normalizationFrom } from './common.js';
 
 interface EvalCliOptions {
   data: string;
@@ -23,6 +23,8 @@ interface EvalCliOptions {
   confusion?: string;
   skipBad?: boolean;
   layout: string;
+  mean?: string;
+  std?: string;
   [engine: string]: unknown;
 }
 
@@ -34,12 +36,14 @@ export async function runEval(modelSpec: string, o: EvalCliOptions): Promise<Eva
     await assertWritable(o.confusion);
   }
   if (typeof o.json === 'string') await assertWritable(o.json);
+  const normalize = normalizationFrom(o);
   const dataset = await openDataSpec(o.data, { layout: o.layout as ImageLayout });
   const engine = engineOptionsFrom(o);
   // Lazy: loading ONNX Runtime and the exporters only when a model is actually run.
   const { loadRunnable } = await import('../models/resolve.js');
-  const model = await loadRunnable(modelSpec, engine);
-  const baseline = o.compare ? await loadRunnable(o.compare, engine) : undefined;
+  // --mean/--std describe the data the user's models expect: both the model and its baseline.
+  const model = { ...await loadRunnable(modelSpec, engine), normalize };
+  const baseline = o.compare ? { ...await loadRunnable(o.compare, engine), normalize } : undefined;
   const bar = progressBar(`eval ${model.name}`);
   try {
     const report = await evaluate(model, dataset, {
@@ -68,7 +72,7 @@ export function register(program: Command): void {
     .option('--confusion <file>', 'write the confusion matrix as a picture (.svg or .png)')
     .option('--skip-bad', 'skip undecodable images (they are listed in the report) instead of failing')
     .option('--layout <layout>', '.npy image layout: nhwc ([n,H,W,3]) or nchw ([n,3,H,W])', 'nhwc');
-  addEngineOptions(cmd).action(async (modelSpec: string, o: EvalCliOptions) => {
+  addEngineOptions(addNormalizationOptions(cmd)).action(async (modelSpec: string, o: EvalCliOptions) => {
     const report = await runEval(modelSpec, o);
     const text = formatEvalReport(report) + (o.confusion ? `\nconfusion chart: ${o.confusion}\n` : '');
     await emit(report, text, o.json);

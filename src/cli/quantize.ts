@@ -12,7 +12,7 @@ import type { Dataset } from '../data/dataset.js';
 import { stagedProgress } from '../eval/progress.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { addCompressionReportOptions, addEngineOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, oneOf } from './common.js';
+import { addCompressionReportOptions, addEngineOptions, addNormalizationOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, normalizationFrom, oneOf } from './common.js';
 import type { QuantizeReport } from '../compress/quantize/report.js';
 import type { CalibrationMethod, Int8Format, QuantizeMode, QuantizeOptions } from '../compress/quantize/index.js';
 import type { ModelConfig } from '../models/config.js';
@@ -40,6 +40,8 @@ interface QuantizeCliOptions {
   portable?: boolean;
   report?: string;
   json?: boolean | string;
+  mean?: string;
+  std?: string;
   [engine: string]: unknown;
 }
 
@@ -77,6 +79,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
     throw new UserError(`--calibration-*: only static mode is calibrated (this is --mode ${mode})`);
   }
   await assertOutputs(o);
+  const userNormalize = normalizationFrom(o);
   const notes: string[] = [];
   const evalData: Dataset | null = o.data ? await openDataSpec(o.data) : null;
   const calibData = mode === 'static' ? await lib.openCalibrationData(o.data, o.calibrationData, notes) : null;
@@ -84,7 +87,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   const input = await loadInput(modelSpec, o.portable);
   lib.assertQuantizable(input.model, modelSpec);
   const engine = engineOptionsFrom(o);
-  const normalize = input.config?.normalize;
+  const normalize = userNormalize ?? input.config?.normalize;
   const dims = input.model.graph!.input![0]!.type?.tensorType?.shape?.dim ?? [];
   const fixedBatch = dims[0]?.dimValue ? Number(dims[0].dimValue) : undefined;
   const progress = stagedProgress('quantize');
@@ -156,7 +159,7 @@ export function register(program: Command): void {
     .option('--ranking-size <n>', 'accuracy guard: images for the layer-sensitivity ranking (default 256)', intArg('--ranking-size', 1))
     .option('--portable', 'a checkpoint is exported to the standard-ONNX graph first (default: the ONNX Runtime fused graph)')
 ;
-  addEngineOptions(addCompressionReportOptions(cmd)).action(async (modelSpec: string, o: QuantizeCliOptions) => {
+  addEngineOptions(addNormalizationOptions(addCompressionReportOptions(cmd))).action(async (modelSpec: string, o: QuantizeCliOptions) => {
     const { report } = await runQuantize(modelSpec, o);
     const { formatReport } = await import('../compress/quantize/report.js');
     await emit(report, formatReport(report), o.json);

@@ -28,10 +28,12 @@ export interface EvalModel {
   labels?: readonly string[] | null;
   resolution?: number;
   config?: { resolution: number; normalize?: Normalization } | null;
+  /** Input statistics for pixel images; overrides config.normalize (a foreign model has no config). */
+  normalize?: Normalization;
 }
 
 function normalizationOf(m: EvalModel): Normalization | undefined {
-  return m.config?.normalize;
+  return m.normalize ?? m.config?.normalize;
 }
 
 export interface EvalOptions {
@@ -136,6 +138,7 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
     model: name,
     dataset: { name: dataset.name, source: dataset.source, size: dataset.size },
     resolution,
+    normalization: normalizationOf(model) ? { mean: [...normalizationOf(model)!.mean], std: [...normalizationOf(model)!.std] } : null,
     batchSize,
     labelMapping: mapping.how,
     ...accuracySection(m, labels, known),

@@ -32,6 +32,7 @@ export function formatEvalReport(r: EvalReport): string {
     ['model', r.model],
     ['data', `${r.dataset.name} (${r.dataset.source}), ${r.dataset.size} images`],
     ['evaluated', `${r.evaluated}${r.skipped.count ? `, skipped ${r.skipped.count} unreadable` : ''} at ${r.resolution}x${r.resolution}, batch ${r.batchSize}${r.labelMapping === 'name' ? ', labels matched by class name' : ''}`],
+    ...(r.normalization ? [['input', `(x/255 - mean) / std, mean [${r.normalization.mean.join(', ')}], std [${r.normalization.std.join(', ')}]`] as [string, string]] : []),
     ['top-1', `${pct(r.top1)}  (${r.correctTop1}/${r.evaluated})`],
     ['top-5', `${pct(r.top5)}  (${r.correctTop5}/${r.evaluated})`],
     ['speed', `${r.imagesPerSecond.toFixed(1)} images/s end to end, ${r.modelImagesPerSecond.toFixed(1)} images/s in the model`],

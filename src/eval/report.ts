@@ -42,6 +42,8 @@ export interface EvalReport {
   model: string;
   dataset: { name: string; source: string; size: number };
   resolution: number;
+  /** Pixel mapping to the model input: null = the official (x − 127.5) / 127.5, else (x/255 − mean) / std. */
+  normalization: { mean: number[]; std: number[] } | null;
   batchSize: number;
   /** How dataset labels were matched to model outputs: by class index, or by class name. */
   labelMapping: 'index' | 'name';

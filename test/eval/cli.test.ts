@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
+import { encodeNpy } from '../../src/formats/npy.js';
 import { mkdirs, tempDir, writeIdxPair } from '../data/fixtures.js';
 import { RGB_ARGMAX, writeColourNpy } from './fixtures.js';
 import { writeTinyClassifier } from './tiny-model.js';
@@ -108,4 +109,30 @@ test('fashion-vit on the shipped subset, when both exist', { skip: !existsSync(f
   assert.equal(report.evaluated, 200);
   assert.ok(report.top1 > 0.7, `top-1 ${report.top1}`);
   assert.equal(report.perClass.length, 10);
+});
+
+test('--mean/--std: pixel images are mapped with the given statistics instead of the official ones', () => {
+  const { dir, model } = setup();
+  // One uint8 image, constant colour (200, 100, 60), true class 1 (green).
+  const per = 4 * 4 * 3;
+  const px = new Uint8Array(per);
+  for (let p = 0; p < 16; p++) px.set([200, 100, 60], p * 3);
+  const images = path.join(dir, 'u8.npy'), labels = path.join(dir, 'u8-labels.npy');
+  writeFileSync(images, encodeNpy({ dims: [1, 4, 4, 3], data: px }));
+  writeFileSync(labels, encodeNpy({ dims: [1], data: Int32Array.of(1) }));
+  const spec = `${images}:${labels}`;
+  // Official (x − 127.5) / 127.5 keeps red brightest: wrong.
+  const official = JSON.parse(run(model, '--data', spec, '--json').stdout);
+  assert.equal(official.correctTop1, 0);
+  assert.equal(official.normalization, null);
+  // (x/255 − mean) / std with mean (0.9, 0.1, 0.1): red 0.78 − 0.9 < green 0.39 − 0.1: right.
+  const r = run(model, '--data', spec, '--json', '--mean', '0.9,0.1,0.1', '--std', '1');
+  assert.equal(r.status, 0, r.stderr);
+  const own = JSON.parse(r.stdout);
+  assert.equal(own.correctTop1, 1);
+  assert.deepEqual(own.normalization, { mean: [0.9, 0.1, 0.1], std: [1, 1, 1] });
+  // Bad statistics are refused before any work.
+  badInput(run(model, '--data', spec, '--mean', '0.5,0.5'), /--mean and --std go together/);
+  badInput(run(model, '--data', spec, '--mean', '0.5,0.5', '--std', '0.2'), /--mean 0\.5,0\.5: expected one or three/);
+  badInput(run(model, '--data', spec, '--mean', '0.5', '--std', '0'), /--std 0: expected one or three comma-separated positive/);
 });

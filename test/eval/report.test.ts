@@ -20,7 +20,7 @@ function fashionReport(): EvalReport {
   const m = new AccuracyMeter(10);
   for (let t = 0; t < 10; t++) for (let j = 0; j < 10; j++) m.add(oneHot(10, j === 0 && t === 6 ? 0 : t), t);
   return {
-    model: 'fashion-vit', dataset: { name: 'fashion-mnist-subset', source: '/x', size: 100 }, resolution: 28, batchSize: 32,
+    model: 'fashion-vit', dataset: { name: 'fashion-mnist-subset', source: '/x', size: 100 }, resolution: 28, normalization: null, batchSize: 32,
     labelMapping: 'index', skipped: { count: 1, items: [{ id: '/x/bad.jpg', reason: 'cannot be decoded' }] },
     imagesPerSecond: 1234.5, modelImagesPerSecond: 2345.6, seconds: 0.1,
     ...accuracySection(m, [...FASHION_MNIST_CLASSES], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
