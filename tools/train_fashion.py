@@ -29,6 +29,7 @@ import gzip
 import json
 import math
 import os
+import re
 import platform
 import struct
 import subprocess
@@ -499,6 +500,38 @@ def machine_info():
             "numpy": np.__version__, "torch_threads": torch.get_num_threads()}
 
 
+RECIPE_KEYS = ("lr", "weight_decay", "batch", "warmup_epochs", "label_smoothing", "pad", "hflip")
+
+
+def stage_of(res):
+    """A one-stage record from a sidecar JSON written before stages were recorded."""
+    return {
+        "command_args": res["command_args"], "epochs": res["epochs"], "steps": res["steps"], "seed": res["seed"],
+        "recipe": {k: res["config"][k] for k in RECIPE_KEYS}, "train_seconds": res["train_seconds"],
+        "finished_utc": res["finished_utc"], "test_top1": res["test"]["top1"],
+    }
+
+
+def stages_before(init_from):
+    """The training history of the checkpoint a run starts from (its sidecar JSON), [] for a fresh start."""
+    if not init_from:
+        return []
+    side = os.path.splitext(init_from)[0] + ".json"
+    if not os.path.exists(side):
+        raise SystemExit(f"--init-from {init_from}: no {side} beside it, so the card could not say how "
+                         "the starting weights were trained")
+    with open(side) as f:
+        prev = json.load(f)
+    return prev.get("stages") or [stage_of(prev)]
+
+
+def canonical_command(kind, args):
+    """A stage's command with --out / --init-from pointing at the checked-in checkpoint."""
+    path = f"models/fashion-{kind}.npz"
+    args = re.sub(r"--out \S+", f"--out {path}", args)
+    return re.sub(r"--init-from \S+", f"--init-from {path}", args)
+
+
 def param_count(tree):
     return int(sum(v.size for v in tree.values()))
 
@@ -553,7 +586,35 @@ no `representation_size` / `pre_logits`):
     if c["hflip"]:
         aug.append("random horizontal flip (p = 0.5)")
     aug_s = ", ".join(aug) if aug else "none"
-    mins = res["train_seconds"] / 60
+    stages = res.get("stages") or [stage_of(res)]
+    total_seconds = sum(st["train_seconds"] for st in stages)
+    mins = total_seconds / 60
+    commands = "\n".join(f"/usr/bin/python3 tools/train_fashion.py {canonical_command(kind, st['command_args'])}"
+                         for st in stages)
+    if len(stages) == 1:
+        stages_md = f"Reproduce:\n\n```\n{commands}\n```\n"
+    else:
+        def aug_of(r):
+            parts = ([f"pad {r['pad']} + crop"] if r["pad"] else []) + (["hflip"] if r["hflip"] else [])
+            return ", ".join(parts) or "none"
+        rows = "\n".join(
+            f"| {i + 1} | {'from scratch' if i == 0 else 'from stage ' + str(i)} | {st['epochs']} ({st['steps']:,} steps) | "
+            f"{st['recipe']['lr']:g} | {st['recipe']['warmup_epochs']:g} | {aug_of(st['recipe'])} | {st['seed']} | "
+            f"{st['train_seconds'] / 60:.1f} min | {st['test_top1'] * 100:.2f}% |"
+            for i, st in enumerate(stages))
+        stages_md = f"""Trained in {len(stages)} stages, each continuing from the previous checkpoint with a fresh
+optimizer and its own warm-up + cosine schedule (the table above shows the last stage's recipe):
+
+| stage | start | epochs | peak lr | warm-up (epochs) | augmentation | seed | time | test top-1 after |
+|---|---|---|---|---|---|---|---|---|
+{rows}
+
+Reproduce (one command per stage, in order):
+
+```
+{commands}
+```
+"""
     card = f"""# {title}
 
 A small reference checkpoint trained from scratch on Fashion-MNIST with PyTorch by
@@ -608,24 +669,19 @@ tanh GELU; float64) over the full test split:
 | framework | PyTorch {mi['torch']} (CPU, float32, {mi['torch_threads']} threads), NumPy {mi['numpy']}, Python {mi['python']} |
 | optimizer | AdamW (β = 0.9, 0.999), lr {c['lr']:g}, weight decay {c['weight_decay']:g} (decoupled; on Dense/conv kernels only — not on biases, LayerNorm parameters, cls or pos-emb) |
 | schedule | linear warm-up {c['warmup_epochs']} epoch(s), then cosine decay to 0, per step |
-| epochs / batch | {res['epochs']} / {c['batch']} ({res['steps']:,} steps) |
+| epochs / batch | {stages[-1]['epochs']} / {c['batch']} ({stages[-1]['steps']:,} steps){' in the last stage' if len(stages) > 1 else ''} |
 | loss | cross-entropy, label smoothing {c['label_smoothing']:g} |
 | gradient clipping | global norm 1.0 |
 | augmentation | {aug_s}; then the eval mapping `(x − 127.5)/127.5` |
 | init | Linear: Xavier-uniform, ~0 bias; head: zeros; {'pos-emb N(0, 0.02), cls zeros, patch conv truncated-normal (fan-in)' if kind == 'vit' else 'stem conv: PyTorch default'} |
-| seed | {res['seed']} (`torch.manual_seed`; separate seeded generators for the data order and augmentation) |
+| seed | {stages[-1]['seed']} (`torch.manual_seed`; separate seeded generators for the data order and augmentation) |
 
-Reproduce:
-
-```
-/usr/bin/python3 tools/train_fashion.py {res['command_args']}
-```
-
+{stages_md}
 (Bit-exact reproduction of the weights needs the same PyTorch build and thread count; a
 different BLAS/thread count gives slightly different weights and accuracy within a few tenths
 of a point.)
 
-Wall-clock training time: **{mins:.1f} min** ({res['train_seconds']:.0f} s, training loop only;
+Wall-clock training time: **{mins:.1f} min** ({total_seconds:.0f} s{' over all stages' if len(stages) > 1 else ''}, training loop only;
 evaluation + export check {res['eval_seconds']:.0f} s) on a {mi['nproc']}-core x86-64 VM (`nproc` = {mi['nproc']},
 CPU model `{mi['cpu_model']}` from /proc/cpuinfo), shared with other work. Finished {res['finished_utc']}.
 {res.get('note', '')}
@@ -785,6 +841,20 @@ def main():
     argv = [f"--model {args.model}", f"--out {args.out}", f"--epochs {args.epochs}",
             f"--seed {args.seed}"] + overridden + (
                 [f"--init-from {args.init_from}"] if args.init_from else [])
+    stage = {
+        "command_args": " ".join(argv),
+        "epochs": args.epochs,
+        "steps": total_steps if not args.max_steps else step,
+        "seed": args.seed,
+        "recipe": {k: cfg[k] for k in RECIPE_KEYS},
+        "train_seconds": train_seconds,
+        "finished_utc": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        "test_top1": full["top1"],
+    }
+    if args.check_only:
+        stages = prev.get("stages") or [stage_of(prev)]
+    else:
+        stages = stages_before(args.init_from) + [stage]
     res = {
         "model": args.model,
         "config": cfg,
@@ -802,6 +872,7 @@ def main():
         "test": full,
         "subset": sub,
         "export_check": chk,
+        "stages": stages,
     }
     with open(sidecar, "w") as f:
         json.dump(res, f, indent=2)

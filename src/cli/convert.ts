@@ -5,7 +5,7 @@ import { randomIR } from '../models/random.js';
 import { zooConfig } from '../models/zoo.js';
 import { referenceModel } from '../models/reference.js';
 import { exportModel, type GraphStyle } from '../export/index.js';
-import { encodeModel, initializerBytes, saveModel } from '../formats/onnx.js';
+import { initializerBytes, saveModel } from '../formats/onnx.js';
 import { describe } from '../models/config.js';
 import { countParams } from '../analyze/params.js';
 import { assertWritable } from '../util/atomic.js';
@@ -43,7 +43,7 @@ export async function convert(checkpoint: string | undefined, o: ConvertOptions)
   }
   const style: GraphStyle = o.portable ? 'portable' : 'ort';
   const model = exportModel(ir, style);
-  const verification = o.verify ? await verifyExport(ir, encodeModel(model)) : null;
+  const verification = o.verify ? await verifyExport(ir, model) : null;
   const { files } = await saveModel(o.output, model, { external: o.externalData });
   return {
     output: o.output, files, style, source: ir.source, config: ir.config, params: countParams(ir.config),

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { loadCheckpoint } from '../models/checkpoint.js';
 import { exportModel } from '../export/index.js';
-import { encodeModel, saveModel } from '../formats/onnx.js';
+import { saveModel } from '../formats/onnx.js';
 import { verifyExport } from '../export/verify.js';
 import { describe } from '../models/config.js';
 import { countParams } from '../analyze/params.js';
@@ -36,7 +36,7 @@ export async function demo(o: { data: string; limit?: number }): Promise<void> {
         const model = exportModel(ir, style);
         const file = path.join(dir, `${ref.name}.${style}.onnx`);
         await saveModel(file, model);
-        const v = await verifyExport(ir, encodeModel(model), 4);
+        const v = await verifyExport(ir, model, 4);
         say(`exported ${style} graph: ${model.graph!.node!.length} nodes, ${((await fs.stat(file)).size / 2 ** 20).toFixed(2)} MiB; ` +
           `max relative error vs the float64 reference ${v.relativeError.toExponential(1)}`);
       }

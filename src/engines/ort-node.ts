@@ -4,6 +4,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { FileError } from '../errors.js';
+import type { ModelProto } from '../formats/onnx.js';
+import { withModelSource } from './model-source.js';
 import { type EngineOptions, resolveEngineOptions } from './options.js';
 import type { Tensor } from '../tensor.js';
 import {
@@ -41,6 +43,11 @@ export class OrtModel {
       const msg = (e as Error).message.split('\n')[0]!.replace(/^\[ONNXRuntimeError\] : \d+ : /, '');
       throw new FileError(source, `cannot be loaded by ONNX Runtime: ${msg}`);
     }
+  }
+
+  /** Load a model held in memory, of any size (above 2 GB through a temporary file: model-source.ts). */
+  static async fromProto(m: ModelProto, options: EngineOptions = {}, label = '<in-memory model>'): Promise<OrtModel> {
+    return withModelSource(m, (source) => OrtModel.load(source, options, label));
   }
 
   get inputName(): string {

@@ -2,6 +2,7 @@
  * Verified export: run the ONNX graph in ONNX Runtime and the independent float64 reference on the
  * same random images and compare (max |Δ| / max |ref|). Used by `convert --verify` and the tests.
  */
+import type { ModelProto } from '../formats/onnx.js';
 import { OrtModel } from '../engines/ort-node.js';
 import type { ModelIR } from '../models/ir.js';
 import { gaussian, rng } from '../models/random.js';
@@ -17,9 +18,9 @@ export function randomImages(n: number, side: number, seed = 1): Tensor {
   return { dims: [n, side, side, 3], data };
 }
 
-export async function verifyExport(ir: ModelIR, onnxBytes: Uint8Array, images = 2) {
+export async function verifyExport(ir: ModelIR, onnx: ModelProto, images = 2) {
   const x = randomImages(images, ir.config.resolution);
-  const model = await OrtModel.load(onnxBytes, { threads: 0 });
+  const model = await OrtModel.fromProto(onnx, { threads: 0 });
   const got = await model.run(nhwcToNchw(x));
   await model.release();
   const ref = referenceForward(ir, x);

@@ -153,6 +153,11 @@ export function initializerBytes(m: ModelProto): number {
   return (m.graph?.initializer ?? []).reduce((s, t) => s + (t.rawData?.length ?? 0), 0);
 }
 
+/** Bytes the model encodes to, without building them (a > 2 GB model cannot be). */
+export function encodedSize(m: ModelProto): number {
+  return onnx.ModelProto.encode(m).len;
+}
+
 export function encodeModel(m: ModelProto): Uint8Array {
   return onnx.ModelProto.encode(m).finish();
 }

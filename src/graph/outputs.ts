@@ -6,7 +6,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../errors.js';
-import { DataType, encodeModel, onnx, type ModelProto } from '../formats/onnx.js';
+import { DataType, onnx, type ModelProto } from '../formats/onnx.js';
+import { createSession } from '../engines/model-source.js';
 
 /** A copy of `m` (sharing nodes and initializers) whose outputs also include `tensors`. */
 export function withOutputs(m: ModelProto, tensors: readonly string[]): ModelProto {
@@ -38,7 +39,7 @@ export async function tensorInfo(m: ModelProto): Promise<Map<string, TensorInfo>
   const probe = withOutputs(m, [...names]);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(encodeModel(probe), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+    session = await createSession(probe, { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0]!.replace(/^\[ONNXRuntimeError\] : \d+ : /, '');
     throw new UserError(`the model cannot be loaded by ONNX Runtime: ${msg}`);

@@ -9,7 +9,7 @@ import type { ModelIR } from './ir.js';
 import { isZooName, zooConfig } from './zoo.js';
 import { referenceModel } from './reference.js';
 import { type ImportOptions, isCheckpointPath, loadCheckpoint } from './checkpoint.js';
-import { loadModel, metadata, type ModelProto, encodeModel } from '../formats/onnx.js';
+import { loadModel, metadata, type ModelProto } from '../formats/onnx.js';
 import { META_CONFIG, META_LABELS } from './metadata.js';
 import { OrtModel } from '../engines/ort-node.js';
 import type { EngineOptions } from '../engines/options.js';
@@ -82,7 +82,7 @@ export interface Runnable {
 export async function loadRunnable(spec: string, options: EngineOptions = {}, o: ImportOptions = {}): Promise<Runnable> {
   if (weightsKind(spec) === 'checkpoint') {
     const ir = await loadCheckpoint(spec, o);
-    const model = await OrtModel.load(encodeModel(exportModel(ir, 'ort')), options, spec);
+    const model = await OrtModel.fromProto(exportModel(ir, 'ort'), options, spec);
     return { model, config: ir.config, resolution: ir.config.resolution, labels: ir.labels, name: ir.config.name ?? path.basename(spec) };
   }
   const proto = await loadModel(spec);

@@ -4,7 +4,7 @@
  */
 import type { Dataset } from '../../data/dataset.js';
 import { type Normalization, preprocessBatch } from '../../data/preprocess.js';
-import { encodeModel, type ModelProto } from '../../formats/onnx.js';
+import { encodedSize, type ModelProto } from '../../formats/onnx.js';
 import { OrtModel } from '../../engines/ort-node.js';
 import type { EngineOptions } from '../../engines/options.js';
 import { evaluate, type EvalModel } from '../../eval/evaluate.js';
@@ -59,13 +59,13 @@ async function sampleInputs(o: AssessOptions, n: number): Promise<Tensor[]> {
 }
 
 export async function assess(float: ModelProto, r: QuantizeResult, o: AssessOptions): Promise<Assessment> {
-  const fb = encodeModel(float), qb = encodeModel(r.model);
-  const size = { floatBytes: fb.length, quantBytes: qb.length, ratio: qb.length / fb.length };
+  const fb = encodedSize(float), qb = encodedSize(r.model);
+  const size = { floatBytes: fb, quantBytes: qb, ratio: qb / fb };
 
   let accuracy: Assessment['accuracy'] = null;
   let ev = o.evaluated;
   if (!ev && o.data) {
-    const fm = await OrtModel.load(fb, o.engine, 'float'), qm = await OrtModel.load(qb, o.engine, 'quantized');
+    const fm = await OrtModel.fromProto(float, o.engine, 'float'), qm = await OrtModel.fromProto(r.model, o.engine, 'quantized');
     const meta = (m: OrtModel, name: string): EvalModel => ({ model: m, name, resolution: o.resolution, labels: o.labels ?? null,
       config: { resolution: o.resolution, normalize: o.normalize } });
     try {
@@ -85,7 +85,7 @@ export async function assess(float: ModelProto, r: QuantizeResult, o: AssessOpti
   let throughput: Assessment['throughput'] = null;
   if (o.bench) {
     o.onProgress?.('throughput', 0, 1);
-    const s = await sideBySide([{ name: 'float', bytes: fb }, { name: r.settings.mode, bytes: qb }], o.resolution,
+    const s = await sideBySide([{ name: 'float', bytes: float }, { name: r.settings.mode, bytes: r.model }], o.resolution,
       { batch: o.bench.batch, rounds: o.bench.rounds ?? 5, secondsPerRound: o.bench.secondsPerRound ?? 0.5, engine: o.engine });
     throughput = { batch: s.batch, rounds: s.rounds, floatImagesPerSecond: s.results[0]!.imagesPerSecond,
       quantImagesPerSecond: s.results[1]!.imagesPerSecond, ratio: s.ratios[1]!, relIqr: [s.results[0]!.relIqr, s.results[1]!.relIqr] };

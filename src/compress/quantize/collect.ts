@@ -6,7 +6,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../errors.js';
-import { encodeModel, type ModelProto } from '../../formats/onnx.js';
+import type { ModelProto } from '../../formats/onnx.js';
+import { createSession } from '../../engines/model-source.js';
 import { sessionOptions } from '../../engines/ort-node.js';
 import type { EngineOptions } from '../../engines/options.js';
 import { withOutputs, type TensorInfo } from '../../graph/outputs.js';
@@ -81,7 +82,7 @@ export async function collectRanges(model: ModelProto, tensors: string[], info: 
   const expected = expectedInput(model);
   let images = 0;
   for (const [gi, group] of groups.entries()) {
-    const session = await ort.InferenceSession.create(encodeModel(withOutputs(model, group)), { ...sessionOptions(o.engine ?? {}), logSeverityLevel: 3 });
+    const session = await createSession(withOutputs(model, group), { ...sessionOptions(o.engine ?? {}), logSeverityLevel: 3 });
     try {
       const input = session.inputNames[0]!;
       let seen = 0;

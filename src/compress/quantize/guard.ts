@@ -11,7 +11,7 @@
  */
 import type { Dataset } from '../../data/dataset.js';
 import type { Normalization } from '../../data/preprocess.js';
-import { encodeModel, type ModelProto } from '../../formats/onnx.js';
+import type { ModelProto } from '../../formats/onnx.js';
 import { OrtModel } from '../../engines/ort-node.js';
 import type { EngineOptions } from '../../engines/options.js';
 import { evaluate, type Classifier, type EvalModel } from '../../eval/evaluate.js';
@@ -85,7 +85,7 @@ class FloatReplay {
 }
 
 async function runnable(m: ModelProto, engine: EngineOptions | undefined, name: string): Promise<OrtModel> {
-  return OrtModel.load(encodeModel(m), engine, name);
+  return OrtModel.fromProto(m, engine, name);
 }
 
 export async function guardedQuantize(model: ModelProto, q: QuantizeOptions, o: GuardOptions): Promise<{ result: QuantizeResult; guard: GuardReport; evalReport: EvalReport }> {

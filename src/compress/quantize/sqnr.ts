@@ -5,7 +5,8 @@
  * a layer that is itself hard to quantize from one that inherits noise.
  */
 import * as ort from 'onnxruntime-node';
-import { encodeModel, type ModelProto } from '../../formats/onnx.js';
+import type { ModelProto } from '../../formats/onnx.js';
+import { createSession } from '../../engines/model-source.js';
 import { sessionOptions } from '../../engines/ort-node.js';
 import type { EngineOptions } from '../../engines/options.js';
 import { withOutputs } from '../../graph/outputs.js';
@@ -23,8 +24,8 @@ export async function outputSqnr(float: ModelProto, quant: ModelProto, layers: {
   inputs: Tensor[], engine: EngineOptions = {}): Promise<OutputSqnr> {
   const tensors = [...new Set(layers.map((l) => l.compare))];
   const opts = { ...sessionOptions(engine), logSeverityLevel: 3 as const };
-  const fs = await ort.InferenceSession.create(encodeModel(withOutputs(float, tensors)), opts);
-  const qs = await ort.InferenceSession.create(encodeModel(withOutputs(quant, tensors)), opts);
+  const fs = await createSession(withOutputs(float, tensors), opts);
+  const qs = await createSession(withOutputs(quant, tensors), opts);
   try {
     const logits = fs.outputNames[0]!;
     const names = [logits, ...tensors];
