@@ -111,3 +111,18 @@ test('engine names and default graph styles', () => {
   assert.equal(defaultGraphStyle('wasm'), 'portable');
   assert.equal(cleanError(new Error('[ONNXRuntimeError] : 1 : FAIL : Load model failed\nmore')), 'Load model failed');
 });
+
+test('default threads: ORT\'s own pool, unless the process may use fewer CPUs than the machine has', async () => {
+  const { defaultThreads } = await import('../../src/engines/options.js');
+  assert.equal(defaultThreads(8, 8), 0, 'all CPUs allowed: ORT decides (one per physical core)');
+  assert.equal(defaultThreads(1, 2), 1);
+  assert.equal(defaultThreads(3, 16), 3);
+  // For real: a process pinned to one CPU resolves the default to one thread.
+  const { spawnSync } = await import('node:child_process');
+  const { cpus } = await import('node:os');
+  const url = new URL('../../src/engines/options.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(url)}).then((m) => console.log(m.resolveEngineOptions({ threads: 0 }).threads))`;
+  const r = spawnSync('taskset', ['-c', '0', process.execPath, '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(Number(r.stdout.trim()), cpus().length > 1 ? 1 : 0);
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -102,14 +102,19 @@ test('bad data files exit 2 naming the file: truncated gzip IDX, label count, ga
   badInput(run(model, '--data', empty), /has no class subfolders/);
 });
 
-test('fashion-vit on the shipped subset, when both exist', { skip: !existsSync(fileURLToPath(new URL('../../../models/fashion-vit.npz', import.meta.url))) && 'fashion-vit not trained yet' }, () => {
-  const r = run('fashion-vit', '--data', 'fashion-mnist-subset', '--limit', '200', '--json');
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout);
-  assert.equal(report.evaluated, 200);
-  assert.ok(report.top1 > 0.7, `top-1 ${report.top1}`);
-  assert.equal(report.perClass.length, 10);
-});
+for (const name of ['fashion-vit', 'fashion-mixer']) {
+  test(`${name} on the shipped subset reproduces its model card (PyTorch's figures) to the image`, () => {
+    // models/<name>.json is written by tools/train_fashion.py from the PyTorch model's own predictions.
+    const card = JSON.parse(readFileSync(fileURLToPath(new URL(`../../../models/${name}.json`, import.meta.url)), 'utf8'));
+    const r = run(name, '--data', 'fashion-mnist-subset', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.evaluated, card.subset.n);
+    assert.equal(report.correctTop1, card.subset.correct);
+    assert.equal(report.correctTop5, Math.round(card.subset.top5 * card.subset.n));
+    for (const c of report.perClass) assert.equal(c.accuracy, card.subset.per_class_top1[c.label], `${name} ${c.label}`);
+  });
+}
 
 test('--mean/--std: pixel images are mapped with the given statistics instead of the official ones', () => {
   const { dir, model } = setup();
