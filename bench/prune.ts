@@ -1,6 +1,6 @@
 /**
  * Pruning benchmark (not a test): `node dist/bench/prune.js [--parts a,b,c] [--eval-size N]
- * [--calibration-size N] [--out DIR]`.
+ * [--calibration-size N] [--models fashion-vit,fashion-mixer] [--reuse earlier/pruning-bench.json] [--out DIR]`.
  *
  *   (a) the trained reference models (fashion-vit, fashion-mixer): a sweep of FLOPs targets with
  *       structured pruning (global ranking), top-1 on the Fashion-MNIST test split before and after
@@ -44,6 +44,9 @@ const evalSize = Number(arg('eval-size', '10000'));
 const calibSize = Number(arg('calibration-size', '512'));
 const outDir = arg('out', 'docs/pruning-bench');
 const modelNames = arg('models', 'fashion-vit,fashion-mixer').split(',');
+// --reuse <pruning-bench.json>: take the sweeps of models measured in an earlier run from its JSON
+// (the command line printed in the report says so), measure the others.
+const reuseFile = arg('reuse', '');
 const threads = Number(arg('threads', '2'));
 const engine = { threads };
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -148,12 +151,14 @@ async function main() {
     const testData = await openDataSpec('fashion-mnist:test');
     const trainData = await openDataSpec('fashion-mnist:train');
     const sweeps: Record<string, unknown> = {};
+    const reused: Record<string, Awaited<ReturnType<typeof sweep>>> = reuseFile ? JSON.parse(await fs.readFile(reuseFile, 'utf8')).sweeps ?? {} : {};
     md.push('## (a) Structured pruning of the reference models, Fashion-MNIST', '',
       `Calibration: the first ${calibSize} images of fashion-mnist:train. Top-1 on the first ${evalSize} images of fashion-mnist:test. ` +
       '"sliced" = heads/units removed, nothing refitted; "refit" = after least-squares reconstruction.', '');
     for (const name of modelNames) {
       if (!existsSync(referenceModel(name)?.checkpoint ?? name)) { md.push(`${name}: checkpoint not present, skipped.`, ''); continue; }
-      const s = await sweep(name, testData, trainData);
+      const s: Awaited<ReturnType<typeof sweep>> = reused[name] ?? await sweep(name, testData, trainData);
+      if (reused[name]) log(`${name}: sweep reused from ${reuseFile}`);
       sweeps[name] = s;
       md.push(`### ${name} (unpruned top-1 ${(100 * s.base).toFixed(2)}%)`, '',
         '| variant | target | FLOPs kept | params kept | top-1 sliced | top-1 refit | Δ refit | agreement refit | kept units | time |',

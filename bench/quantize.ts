@@ -1,7 +1,8 @@
 /**
  * Quantization benchmark (not a test): `node dist/bench/quantize.js [--parts speed,accuracy]
  * [--models vit-b16,vit-b32,mixer-b16] [--modes dynamic,static,int4,fp16] [--batches 1,8]
- * [--rounds 5] [--seconds 2] [--threads 2] [--eval-size 10000] [--calibration-size 300] [--out DIR]`
+ * [--reference-models fashion-vit,fashion-mixer] [--rounds 5] [--seconds 2] [--threads 2] [--eval-size 10000]
+ * [--calibration-size 300] [--out DIR]`
  *
  *   speed     ViT-B/16, ViT-B/32, Mixer-B/16 with random weights: throughput of each mode against the
  *             fp32 export (ONNX Runtime fused graph), all sessions of one model loaded together and
@@ -32,6 +33,7 @@ const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`)
 const parts = new Set(arg('parts', 'speed,accuracy').split(','));
 const zoo: Record<string, string> = { 'vit-b16': 'ViT-B_16', 'vit-b32': 'ViT-B_32', 'mixer-b16': 'Mixer-B_16' };
 const models = arg('models', 'vit-b16,vit-b32,mixer-b16').split(',');
+const referenceModels = arg('reference-models', 'fashion-vit,fashion-mixer').split(',');
 const modes = arg('modes', 'dynamic,static,int4,fp16').split(',') as QuantizeMode[];
 const batches = arg('batches', '1,8').split(',').map(Number);
 const rounds = Number(arg('rounds', '5'));
@@ -84,7 +86,7 @@ async function speed(): Promise<SpeedRow[]> {
 async function accuracy(): Promise<AccuracyRow[]> {
   const rows: AccuracyRow[] = [];
   const test = await openDataSpec('fashion-mnist');
-  for (const name of ['fashion-vit', 'fashion-mixer']) {
+  for (const name of referenceModels) {
     if (!existsSync(referenceModel(name)!.checkpoint)) { log(`${name}: checkpoint missing, skipped`); continue; }
     const ir = await loadCheckpoint(name);
     const float = exportModel(ir, 'ort');
