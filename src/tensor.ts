@@ -41,12 +41,27 @@ export function transpose2d(t: Tensor): Tensor {
   return { dims: [c, r], data: out };
 }
 
+/** 4-D transpose: output axis k is input axis perm[k] (numpy's `transpose(perm)`). */
+export function permute4(t: Tensor, perm: readonly [number, number, number, number]): Tensor {
+  const d = t.dims as [number, number, number, number];
+  const inStride = [d[1] * d[2] * d[3], d[2] * d[3], d[3], 1];
+  const od = perm.map((p) => d[p]!) as [number, number, number, number];
+  const s = perm.map((p) => inStride[p]!) as [number, number, number, number];
+  const out = new Float32Array(t.data.length);
+  let k = 0;
+  for (let a = 0; a < od[0]; a++) for (let b = 0; b < od[1]; b++) for (let c = 0; c < od[2]; c++) {
+    const base = a * s[0] + b * s[1] + c * s[2];
+    for (let e = 0; e < od[3]; e++) out[k++] = t.data[base + e * s[3]]!;
+  }
+  return { dims: od, data: out };
+}
+
 /** Conv kernel OIHW (ONNX, torch) -> HWIO (flax). */
 export function oihwToHwio(t: Tensor): Tensor {
-  const [O, I, H, W] = t.dims as [number, number, number, number];
-  const out = new Float32Array(t.data.length);
-  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
-    out[((h * W + w) * I + i) * O + o] = t.data[((o * I + i) * H + h) * W + w]!;
-  }
-  return { dims: [H, W, I, O], data: out };
+  return permute4(t, [2, 3, 1, 0]);
+}
+
+/** Conv kernel HWIO (flax) -> OIHW (ONNX Conv). */
+export function hwioToOihw(t: Tensor): Tensor {
+  return permute4(t, [3, 2, 0, 1]);
 }

@@ -1,17 +1,7 @@
 /** Patch embedding: a P×P stride-P convolution (HWIO kernel from the checkpoint) -> [B, N, D] row-major tokens. */
 import { ints } from '../formats/onnx.js';
-import type { Tensor } from '../tensor.js';
+import { hwioToOihw, type Tensor } from '../tensor.js';
 import type { Ctx } from './layers.js';
-
-/** HWIO -> OIHW for ONNX Conv. */
-export function hwioToOihw(t: Tensor): Tensor {
-  const [H, W, I, O] = t.dims as [number, number, number, number];
-  const out = new Float32Array(t.data.length);
-  for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) {
-    out[((o * I + i) * H + h) * W + w] = t.data[((h * W + w) * I + i) * O + o]!;
-  }
-  return { dims: [O, I, H, W], data: out };
-}
 
 /**
  * `pixels` is NCHW. The ViT conv is VALID (the remainder is dropped); Mixer's is SAME, which equals
