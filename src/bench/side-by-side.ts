@@ -5,8 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../engines/ort-node.js';
-import { createSession } from '../engines/model-source.js';
-import type { ModelProto } from '../formats/onnx.js';
+import { createSession, type ModelInput } from '../engines/model-source.js';
 import type { EngineOptions } from '../engines/options.js';
 import { summarize } from './stats.js';
 import { gaussian, rng } from '../models/random.js';
@@ -28,9 +27,6 @@ export interface SideBySide {
   ratios: number[];
 }
 
-/** A model: its ONNX bytes, a file path, or a model in memory (any size: engines/model-source.ts). */
-export type ModelInput = Uint8Array | string | ModelProto;
-
 export async function sideBySide(models: { name: string; bytes: ModelInput }[], resolution: number,
   o: { batch?: number; rounds?: number; secondsPerRound?: number; engine?: EngineOptions } = {}): Promise<SideBySide> {
   const batch = o.batch ?? 8, rounds = o.rounds ?? 7, per = o.secondsPerRound ?? 0.3;
@@ -40,10 +36,7 @@ export async function sideBySide(models: { name: string; bytes: ModelInput }[], 
   const sessions: ort.InferenceSession[] = [];
   try {
     for (const m of models) {
-      const options = sessionOptions(o.engine ?? {});
-      sessions.push(typeof m.bytes === 'string' ? await ort.InferenceSession.create(m.bytes, options)
-        : m.bytes instanceof Uint8Array ? await ort.InferenceSession.create(m.bytes, options)
-          : await createSession(m.bytes, options));
+      sessions.push(await createSession(m.bytes, sessionOptions(o.engine ?? {})));
     }
     // Warm-up: first runs allocate and pack weights.
     for (const s of sessions) for (let i = 0; i < 2; i++) await s.run({ [s.inputNames[0]!]: pixels });

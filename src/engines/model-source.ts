@@ -33,9 +33,15 @@ export async function withModelSource<T>(m: ModelProto, open: (source: Uint8Arra
   }
 }
 
-/** An inference session for a model in memory, of any size. */
-export function createSession(m: ModelProto, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  return withModelSource(m, (source) => typeof source === 'string'
-    ? ort.InferenceSession.create(source, options)
-    : ort.InferenceSession.create(source, options));
+/** A model as ORT can be given it: encoded bytes, a file path, or a decoded model of any size. */
+export type ModelInput = Uint8Array | string | ModelProto;
+
+/**
+ * An inference session for any of them. (The two `create` calls only satisfy the typings: ORT's
+ * overloads take a path or bytes, not their union.)
+ */
+export function createSession(m: ModelInput, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  if (typeof m === 'string') return ort.InferenceSession.create(m, options);
+  if (m instanceof Uint8Array) return ort.InferenceSession.create(m, options);
+  return withModelSource(m, (source) => createSession(source, options));
 }

@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { FileError } from '../errors.js';
 import type { ModelProto } from '../formats/onnx.js';
-import { withModelSource } from './model-source.js';
+import { createSession, withModelSource } from './model-source.js';
 import { type EngineOptions, resolveEngineOptions } from './options.js';
 import type { Tensor } from '../tensor.js';
 import {
@@ -35,10 +35,7 @@ export class OrtModel {
   static async load(model: string | Uint8Array, options: EngineOptions = {}, label?: string): Promise<OrtModel> {
     const source = label ?? (typeof model === 'string' ? model : '<in-memory model>');
     try {
-      const session = typeof model === 'string'
-        ? await ort.InferenceSession.create(model, sessionOptions(options))
-        : await ort.InferenceSession.create(model, sessionOptions(options));
-      return new OrtModel(session, source);
+      return new OrtModel(await createSession(model, sessionOptions(options)), source);
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0]!.replace(/^\[ONNXRuntimeError\] : \d+ : /, '');
       throw new FileError(source, `cannot be loaded by ONNX Runtime: ${msg}`);
@@ -147,10 +144,7 @@ export async function createNodeSession(engine: EngineName, model: string | Uint
     ? (engine === 'cpu' ? {} : { executionProviders: [engine] })
     : { ...sessionOptions({ ...o, provider: engine }), logSeverityLevel: o.logSeverity ?? 3 };
   try {
-    const session = typeof model === 'string'
-      ? await ort.InferenceSession.create(model, opts)
-      : await ort.InferenceSession.create(model, opts);
-    return new NodeSession(engine, session, settings);
+    return new NodeSession(engine, await createSession(model, opts), settings);
   } catch (e) {
     throw new FileError(source, `cannot be loaded by ${ENGINE_TEXT[engine]}: ${cleanError(e)}`);
   }
