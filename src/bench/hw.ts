@@ -19,7 +19,7 @@ import { buildModel, DataType, encodeModel, GraphBuilder, int, rawTensor } from 
 import { sessionOptions, ortNodeVersion } from '../engines/ort-node.js';
 import type { EngineAvailability } from '../engines/detect.js';
 import { matmulModel, matmulRunner } from './matmul.js';
-import { type MachineInfo, machineInfo } from './machine.js';
+import { machineInfo } from './machine.js';
 import { summarize } from './stats.js';
 import type { HwProfile, Measurement } from './hw-cache.js';
 

@@ -71,6 +71,11 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
   const resolution = resolutionOf(model, 'model');
   const baseline = opts.baseline;
   const baselineResolution = baseline ? resolutionOf(baseline, 'baseline') : 0;
+  const normalization = normalizationOf(model);
+  const baselineNormalization = baseline ? normalizationOf(baseline) : undefined;
+  // The baseline reuses the model's pixels when it would preprocess them the same way.
+  const baselineSameInput = baselineResolution === resolution &&
+    JSON.stringify(baselineNormalization) === JSON.stringify(normalization);
   const mapping = labelMapping(dataset.classes, model.labels ?? null);
   const total = itemsToRead(dataset.size, opts.limit);
 
@@ -97,7 +102,7 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
       skipped.push(...batch.skipped);
       read += batch.images.length + batch.skipped.length;
       if (batch.images.length > 0) {
-        const pixels = preprocessBatch(batch.images, resolution, resolution, normalizationOf(model));
+        const pixels = preprocessBatch(batch.images, resolution, resolution, normalization);
         const t0 = performance.now();
         const logits = await model.model.run(pixels);
         modelSeconds += (performance.now() - t0) / 1000;
@@ -112,9 +117,8 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
         let baseLogits: Tensor | undefined;
         if (baseline) {
           const b0 = performance.now();
-          const sameInput = baselineResolution === resolution &&
-            JSON.stringify(normalizationOf(baseline!)) === JSON.stringify(normalizationOf(model));
-          const basePixels = sameInput ? pixels : preprocessBatch(batch.images, baselineResolution, baselineResolution, normalizationOf(baseline!));
+          const basePixels = baselineSameInput ? pixels
+            : preprocessBatch(batch.images, baselineResolution, baselineResolution, baselineNormalization);
           baseLogits = await baseline.model.run(basePixels);
           baselineSeconds += (performance.now() - b0) / 1000;
           const bc = logitsShape(baseLogits, batch.images.length, `baseline ${baseline.name ?? ''}`);
@@ -138,7 +142,7 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
     model: name,
     dataset: { name: dataset.name, source: dataset.source, size: dataset.size },
     resolution,
-    normalization: normalizationOf(model) ? { mean: [...normalizationOf(model)!.mean], std: [...normalizationOf(model)!.std] } : null,
+    normalization: normalization ? { mean: [...normalization.mean], std: [...normalization.std] } : null,
     batchSize,
     labelMapping: mapping.how,
     ...accuracySection(m, labels, known),

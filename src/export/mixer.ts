@@ -12,7 +12,7 @@ import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
 import { mixerBlock } from '../models/layout.js';
 import { int, ints } from '../formats/onnx.js';
-import { type Tensor, transpose2d } from '../tensor.js';
+import { transpose2d } from '../tensor.js';
 import { addAndNorm, biasGelu, type Ctx, dense, layerNorm } from './layers.js';
 import { patchEmbedding } from './patch.js';
 

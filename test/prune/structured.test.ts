@@ -7,7 +7,6 @@ import { totalMacs } from '../../src/analyze/macs.js';
 import { referenceForward, relativeError } from '../../src/reference/forward.js';
 import { randomImages, verifyExport } from '../../src/export/verify.js';
 import { exportModel } from '../../src/export/index.js';
-import { encodeModel } from '../../src/formats/onnx.js';
 import type { ModelIR } from '../../src/models/ir.js';
 import { isUserError } from '../../src/errors.js';
 import {

@@ -22,7 +22,7 @@ import type { ModelIR } from '../../models/ir.js';
 import type { Calibration } from './capture.js';
 import { magnitudePrune } from './magnitude.js';
 import { nmPrune } from './nm.js';
-import { pruneStructured, type ReconstructionTarget, type StructuredOptions, type StructuredResult } from './reconstruct-model.js';
+import { pruneStructured, type StructuredOptions, type StructuredResult } from './reconstruct-model.js';
 import { type SideBySide, sideBySide } from '../../bench/side-by-side.js';
 import type { SparsityResult } from './magnitude.js';
 

@@ -9,7 +9,6 @@
  */
 import { DataType, rawTensor, type NodeProto } from '../../formats/onnx.js';
 import type { Graph } from '../../graph/graph.js';
-import { floatValues } from '../../graph/tensors.js';
 import type { WeightLayerResult } from './dynamic.js';
 import { activationParams, type Int8Format } from './int8.js';
 import { storeQuantizedWeight } from './stored-weight.js';
