@@ -1,6 +1,8 @@
 /**
  * Pruning benchmark (not a test): `node dist/bench/prune.js [--parts a,b,c] [--eval-size N]
  * [--calibration-size N] [--models fashion-vit,fashion-mixer] [--reuse earlier/pruning-bench.json] [--out DIR]`.
+ * --reuse takes the sweeps of the models it holds, and parts (b, c) when they are not asked for, from an
+ * earlier run's JSON; the report says which sections were carried over and when they were measured.
  *
  *   (a) the trained reference models (fashion-vit, fashion-mixer): a sweep of FLOPs targets with
  *       structured pruning (global ranking), top-1 on the Fashion-MNIST test split before and after
@@ -140,6 +142,18 @@ async function quantizeDynamic(model: ModelProto): Promise<ModelProto> {
   return (await quantize(model, { mode: 'dynamic', engine })).model;
 }
 
+interface ViTB16Result { date?: string; flopsKept30: number; kept30: string; flopsKept50: number | null; kept50: string | null; speed: SideBySide }
+
+function vitB16Markdown(v: ViTB16Result, note: string): string[] {
+  const md = ['## (b, c) ViT-B/16, random weights, batch 8, side by side', '',
+    `Structured, uniform, no refit: ratio 0.3 keeps ${(100 * v.flopsKept30).toFixed(1)}% of the FLOPs (${v.kept30})` +
+    (v.flopsKept50 !== null ? `; ratio 0.5 keeps ${(100 * v.flopsKept50).toFixed(1)}% (${v.kept50})` : '') + '. Dynamic INT8 = `quantize --mode dynamic`.' + note, '',
+    '| model | img/s (median) | IQR/median | vs fp32 unpruned |', '|---|---:|---:|---:|'];
+  v.speed.results.forEach((x, i) => md.push(`| ${x.name} | ${x.imagesPerSecond.toFixed(2)} | ${(100 * x.relIqr).toFixed(0)}% | ${v.speed.ratios[i]!.toFixed(2)}× |`));
+  md.push('', `FLOPs reduction ${(100 * (1 - v.flopsKept30)).toFixed(1)}% → ideal speed-up ${(1 / v.flopsKept30).toFixed(2)}×.`, '');
+  return md;
+}
+
 async function main() {
   const date = new Date().toISOString().slice(0, 10);
   const results: Record<string, unknown> = { date, host: `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`, threads, evalSize, calibrationSize: calibSize };
@@ -215,13 +229,15 @@ async function main() {
     }
     log(`  measuring ${models.map((m) => m.name).join(', ')} side by side at batch 8`);
     const speed = await sideBySide(models, 224, { batch: 8, rounds: Number(arg('rounds', '5')), secondsPerRound: Number(arg('seconds', '3')), engine });
-    results.vitB16 = { flopsKept30: kept(p30), kept30: keptSummary(p30), flopsKept50: p50 ? kept(p50) : null, kept50: p50 ? keptSummary(p50) : null, speed };
-    md.push('## (b, c) ViT-B/16, random weights, batch 8, side by side', '',
-      `Structured, uniform, no refit: ratio 0.3 keeps ${(100 * kept(p30)).toFixed(1)}% of the FLOPs (${keptSummary(p30)})` +
-      (p50 ? `; ratio 0.5 keeps ${(100 * kept(p50)).toFixed(1)}% (${keptSummary(p50)})` : '') + '. Dynamic INT8 = `quantize --mode dynamic`.', '',
-      '| model | img/s (median) | IQR/median | vs fp32 unpruned |', '|---|---:|---:|---:|');
-    speed.results.forEach((x, i) => md.push(`| ${x.name} | ${x.imagesPerSecond.toFixed(2)} | ${(100 * x.relIqr).toFixed(0)}% | ${speed.ratios[i]!.toFixed(2)}× |`));
-    md.push('', `FLOPs reduction ${(100 * (1 - kept(p30))).toFixed(1)}% → ideal speed-up ${(1 / kept(p30)).toFixed(2)}×.`, '');
+    results.vitB16 = { date, flopsKept30: kept(p30), kept30: keptSummary(p30), flopsKept50: p50 ? kept(p50) : null, kept50: p50 ? keptSummary(p50) : null, speed };
+    md.push(...vitB16Markdown(results.vitB16 as ViTB16Result, ''));
+  } else if (reuseFile) {
+    // Parts (b, c) not measured this time: carry the earlier run's section over, saying so.
+    const earlier = JSON.parse(await fs.readFile(reuseFile, 'utf8')) as { date?: string; threads?: number; vitB16?: ViTB16Result };
+    if (earlier.vitB16) {
+      results.vitB16 = { date: earlier.date, ...earlier.vitB16 };
+      md.push(...vitB16Markdown(results.vitB16 as ViTB16Result, ` Reused from ${reuseFile} (measured ${earlier.vitB16.date ?? earlier.date ?? '?'}, ${earlier.threads ?? '?'} threads).`));
+    }
   }
   await fs.mkdir(outDir, { recursive: true });
   await fs.writeFile(path.join(outDir, 'pruning-bench.json'), JSON.stringify(results, null, 2) + '\n');

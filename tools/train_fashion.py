@@ -25,13 +25,11 @@ Usage:
 """
 import argparse
 import datetime
-import gzip
 import json
 import math
 import os
 import re
 import platform
-import struct
 import subprocess
 import sys
 import time
@@ -56,6 +54,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from idx import read_idx
+
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 LN_EPS = 1e-6
@@ -74,16 +74,6 @@ DEFAULTS = {
 }
 
 # ----------------------------------------------------------------------------- data
-
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    zero, dtype, ndim = struct.unpack(">HBB", data[:4])
-    assert zero == 0 and dtype == 0x08, f"{path}: unsupported IDX header"
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
 
 
 def load_split(root, split):
@@ -525,9 +515,41 @@ def stages_before(init_from):
     return prev.get("stages") or [stage_of(prev)]
 
 
+TEACHER_PATH = "/tmp/fashion-teacher.pt"
+
+
+def stage_commands(kind, st):
+    """The command(s) that reproduce one stage: its teacher's training first when it distils."""
+    cmd = f"/usr/bin/python3 tools/train_fashion.py {canonical_command(kind, st['command_args'])}"
+    d = st.get("distill")
+    if not d:
+        return cmd
+    teacher = re.sub(r"--out \S+", f"--out {TEACHER_PATH}", d["teacher_command_args"])
+    return f"/usr/bin/python3 tools/train_teacher.py {teacher}\n{cmd}"
+
+
+def distill_of(st):
+    d = st.get("distill")
+    return f"CNN teacher ({d['teacher_test_top1'] * 100:.2f}%), α {d['alpha']:g}, T {d['temp']:g}" if d else "—"
+
+
+def distill_md(stages, distilled):
+    if not distilled:
+        return ""
+    d = stages[distilled[-1]]["distill"]
+    return f"""Distillation: the student's loss is (1 − α) · label-smoothed cross-entropy + α · T² ·
+KL(teacher_T ‖ student_T) on the same augmented batch (Hinton et al. 2015; DeiT's convnet-teacher
+recipe without its extra distillation token, so the ViT's architecture is unchanged). The teacher is a
+{d['teacher_params']:,}-parameter CNN trained by `tools/train_teacher.py` in {d['teacher_train_seconds'] / 60:.1f} min
+({d['teacher_test_top1'] * 100:.2f}% test top-1); it is a training aid only and is not shipped.
+
+"""
+
+
 def canonical_command(kind, args):
     """A stage's command with --out / --init-from pointing at the checked-in checkpoint."""
     path = f"models/fashion-{kind}.npz"
+    args = re.sub(r"--teacher \S+", f"--teacher {TEACHER_PATH}", args)
     args = re.sub(r"--out \S+", f"--out {path}", args)
     return re.sub(r"--init-from \S+", f"--init-from {path}", args)
 
@@ -589,8 +611,8 @@ no `representation_size` / `pre_logits`):
     stages = res.get("stages") or [stage_of(res)]
     total_seconds = sum(st["train_seconds"] for st in stages)
     mins = total_seconds / 60
-    commands = "\n".join(f"/usr/bin/python3 tools/train_fashion.py {canonical_command(kind, st['command_args'])}"
-                         for st in stages)
+    commands = "\n".join(stage_commands(kind, st) for st in stages)
+    distilled = [i for i, st in enumerate(stages) if st.get("distill")]
     if len(stages) == 1:
         stages_md = f"Reproduce:\n\n```\n{commands}\n```\n"
     else:
@@ -599,17 +621,17 @@ no `representation_size` / `pre_logits`):
             return ", ".join(parts) or "none"
         rows = "\n".join(
             f"| {i + 1} | {'from scratch' if i == 0 else 'from stage ' + str(i)} | {st['epochs']} ({st['steps']:,} steps) | "
-            f"{st['recipe']['lr']:g} | {st['recipe']['warmup_epochs']:g} | {aug_of(st['recipe'])} | {st['seed']} | "
+            f"{st['recipe']['lr']:g} | {st['recipe']['warmup_epochs']:g} | {aug_of(st['recipe'])} | {distill_of(st)} | {st['seed']} | "
             f"{st['train_seconds'] / 60:.1f} min | {st['test_top1'] * 100:.2f}% |"
             for i, st in enumerate(stages))
         stages_md = f"""Trained in {len(stages)} stages, each continuing from the previous checkpoint with a fresh
 optimizer and its own warm-up + cosine schedule (the table above shows the last stage's recipe):
 
-| stage | start | epochs | peak lr | warm-up (epochs) | augmentation | seed | time | test top-1 after |
-|---|---|---|---|---|---|---|---|---|
+| stage | start | epochs | peak lr | warm-up (epochs) | augmentation | distillation | seed | time | test top-1 after |
+|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
-Reproduce (one command per stage, in order):
+{distill_md(stages, distilled)}Reproduce (one command per stage, in order):
 
 ```
 {commands}
@@ -618,7 +640,7 @@ Reproduce (one command per stage, in order):
     card = f"""# {title}
 
 A small reference checkpoint trained from scratch on Fashion-MNIST with PyTorch by
-`tools/train_fashion.py`, stored in the official google-research/vision_transformer `.npz`
+`tools/train_fashion.py`{' (with distillation from a CNN teacher, see the training recipe)' if distilled else ''}, stored in the official google-research/vision_transformer `.npz`
 layout so that vitopt's loader/exporter can be tested end-to-end on real accuracy.
 Not a pretrained/published google-research model.
 
@@ -670,7 +692,7 @@ tanh GELU; float64) over the full test split:
 | optimizer | AdamW (β = 0.9, 0.999), lr {c['lr']:g}, weight decay {c['weight_decay']:g} (decoupled; on Dense/conv kernels only — not on biases, LayerNorm parameters, cls or pos-emb) |
 | schedule | linear warm-up {c['warmup_epochs']} epoch(s), then cosine decay to 0, per step |
 | epochs / batch | {stages[-1]['epochs']} / {c['batch']} ({stages[-1]['steps']:,} steps){' in the last stage' if len(stages) > 1 else ''} |
-| loss | cross-entropy, label smoothing {c['label_smoothing']:g} |
+| loss | cross-entropy, label smoothing {c['label_smoothing']:g}{' (+ distillation in stage ' + ', '.join(str(i + 1) for i in distilled) + ', see below)' if distilled else ''} |
 | gradient clipping | global norm 1.0 |
 | augmentation | {aug_s}; then the eval mapping `(x − 127.5)/127.5` |
 | init | Linear: Xavier-uniform, ~0 bias; head: zeros; {'pos-emb N(0, 0.02), cls zeros, patch conv truncated-normal (fan-in)' if kind == 'vit' else 'stem conv: PyTorch default'} |
@@ -699,6 +721,37 @@ shipped evaluation subset carries the licence in `data/fashion-mnist-subset/LICE
 # ----------------------------------------------------------------------------- training
 
 
+def load_teacher(path):
+    """A frozen TorchScript teacher (tools/train_teacher.py) that takes the student's NCHW input."""
+    t = torch.jit.load(path)
+    t.eval()
+    for p in t.parameters():
+        p.requires_grad_(False)
+    return lambda xb: _no_grad_call(t, xb)
+
+
+def _no_grad_call(t, xb):
+    with torch.no_grad():
+        return t(xb)
+
+
+def distilled_loss(label_loss, logits, teacher_logits, alpha, temp):
+    """Hinton et al. (2015): (1 - alpha) * label loss + alpha * T^2 * KL(teacher_T || student_T).
+    T^2 keeps the soft term's gradient scale independent of the temperature."""
+    kl = F.kl_div(F.log_softmax(logits / temp, dim=1), F.log_softmax(teacher_logits / temp, dim=1),
+                  reduction="batchmean", log_target=True)
+    return (1 - alpha) * label_loss + alpha * temp * temp * kl
+
+
+def teacher_record(path, alpha, temp):
+    side = os.path.splitext(path)[0] + ".json"
+    with open(side) as f:
+        t = json.load(f)
+    return {"teacher_command_args": t["command_args"], "teacher_test_top1": t["test_top1"],
+            "teacher_train_seconds": t["train_seconds"], "teacher_params": t["params"],
+            "alpha": alpha, "temp": temp}
+
+
 def make_optimizer(model, lr, wd):
     decay, no_decay = [], []
     for n, p in model.named_parameters():
@@ -723,6 +776,11 @@ def main():
                     help="start from the weights of an existing official-layout .npz (same config)")
     ap.add_argument("--note", default="", help="free text recorded in the model card (e.g. run conditions)")
     ap.add_argument("--max-steps", type=int, default=0, help="debug: stop after N steps")
+    ap.add_argument("--teacher", default="",
+                    help="TorchScript teacher from tools/train_teacher.py: distil its soft outputs")
+    ap.add_argument("--distill-alpha", type=float, default=0.5,
+                    help="weight of the distillation term (the label term gets 1 - alpha)")
+    ap.add_argument("--distill-temp", type=float, default=2.0, help="softmax temperature of the distillation term")
     # architecture / recipe overrides
     for k in sorted(set(DEFAULTS["vit"]) | set(DEFAULTS["mixer"])):
         typ = type(DEFAULTS["vit"].get(k, DEFAULTS["mixer"].get(k)))
@@ -777,6 +835,7 @@ def main():
                 return cfg["lr"] * (s + 1) / warm
             return cfg["lr"] * 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total_steps - warm)))
 
+        teacher = load_teacher(args.teacher) if args.teacher else None
         g_order = torch.Generator().manual_seed(args.seed + 1)
         g_aug = torch.Generator().manual_seed(args.seed + 2)
         xtr = torch.from_numpy(x_train)
@@ -796,6 +855,8 @@ def main():
                     grp["lr"] = lr_at(step)
                 logits = model(xb)
                 loss = F.cross_entropy(logits, yb, label_smoothing=cfg["label_smoothing"])
+                if teacher is not None:
+                    loss = distilled_loss(loss, logits, teacher(xb), args.distill_alpha, args.distill_temp)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -840,7 +901,9 @@ def main():
 
     argv = [f"--model {args.model}", f"--out {args.out}", f"--epochs {args.epochs}",
             f"--seed {args.seed}"] + overridden + (
-                [f"--init-from {args.init_from}"] if args.init_from else [])
+                [f"--init-from {args.init_from}"] if args.init_from else []) + (
+                [f"--teacher {args.teacher} --distill-alpha {args.distill_alpha:g} "
+                 f"--distill-temp {args.distill_temp:g}"] if args.teacher else [])
     stage = {
         "command_args": " ".join(argv),
         "epochs": args.epochs,
@@ -851,6 +914,8 @@ def main():
         "finished_utc": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
         "test_top1": full["top1"],
     }
+    if args.teacher and not args.check_only:
+        stage["distill"] = teacher_record(args.teacher, args.distill_alpha, args.distill_temp)
     if args.check_only:
         stages = prev.get("stages") or [stage_of(prev)]
     else:
