@@ -528,6 +528,11 @@ def stage_commands(kind, st):
     return f"/usr/bin/python3 tools/train_teacher.py {teacher}\n{cmd}"
 
 
+def teacher_time(stages):
+    secs = sum(st["distill"]["teacher_train_seconds"] for st in stages if st.get("distill"))
+    return f", plus {secs / 60:.1f} min to train the CNN teacher" if secs else ""
+
+
 def distill_of(st):
     d = st.get("distill")
     return f"CNN teacher ({d['teacher_test_top1'] * 100:.2f}%), α {d['alpha']:g}, T {d['temp']:g}" if d else "—"
@@ -703,7 +708,7 @@ tanh GELU; float64) over the full test split:
 different BLAS/thread count gives slightly different weights and accuracy within a few tenths
 of a point.)
 
-Wall-clock training time: **{mins:.1f} min** ({total_seconds:.0f} s{' over all stages' if len(stages) > 1 else ''}, training loop only;
+Wall-clock training time: **{mins:.1f} min** ({total_seconds:.0f} s{' over all stages' if len(stages) > 1 else ''}, training loop only{teacher_time(stages)};
 evaluation + export check {res['eval_seconds']:.0f} s) on a {mi['nproc']}-core x86-64 VM (`nproc` = {mi['nproc']},
 CPU model `{mi['cpu_model']}` from /proc/cpuinfo), shared with other work. Finished {res['finished_utc']}.
 {res.get('note', '')}
