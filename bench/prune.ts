@@ -174,7 +174,7 @@ async function main() {
       const s: Awaited<ReturnType<typeof sweep>> = reused[name] ?? await sweep(name, testData, trainData);
       if (reused[name]) log(`${name}: sweep reused from ${reuseFile}`);
       sweeps[name] = s;
-      md.push(`### ${name} (unpruned top-1 ${(100 * s.base).toFixed(2)}%)`, '',
+      md.push(`### ${name} (unpruned top-1 ${(100 * s.base).toFixed(2)}%)`, '', ...(reused[name] ? [`Sweep reused from ${reuseFile}, not measured in this run.`, ''] : []),
         '| variant | target | FLOPs kept | params kept | top-1 sliced | top-1 refit | Δ refit | agreement refit | kept units | time |',
         '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|');
       for (const r of s.rows) {

@@ -63,8 +63,9 @@ LN_EPS = 1e-6
 # ----------------------------------------------------------------------------- configs
 
 DEFAULTS = {
-    # The shipped models/fashion-vit.npz and models/fashion-mixer.npz were trained with
-    # these settings (the exact commands are recorded in the JSON sidecars / model cards).
+    # Defaults of a run; the shipped checkpoints override some of them (the ViT uses patch 4,
+    # and later stages a lower lr and augmentation): their exact commands, stage by stage, are
+    # recorded in models/*.json and the model cards.
     "vit": dict(resolution=28, patch=7, hidden=96, layers=6, heads=3, mlp=192,
                 lr=2e-3, weight_decay=0.05, batch=128, warmup_epochs=0.5,
                 label_smoothing=0.1, pad=0, hflip=False),
@@ -711,6 +712,7 @@ of a point.)
 Wall-clock training time: **{mins:.1f} min** ({total_seconds:.0f} s{' over all stages' if len(stages) > 1 else ''}, training loop only{teacher_time(stages)};
 evaluation + export check {res['eval_seconds']:.0f} s) on a {mi['nproc']}-core x86-64 VM (`nproc` = {mi['nproc']},
 CPU model `{mi['cpu_model']}` from /proc/cpuinfo), shared with other work. Finished {res['finished_utc']}.
+
 {res.get('note', '')}
 
 ## Dataset licence
