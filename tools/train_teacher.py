@@ -49,15 +49,6 @@ class TeacherCNN(nn.Module):
         return self.head(self.features(x[:, :1]))
 
 
-def logits_of(model, x_nhwc, batch=500):
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(x_nhwc), batch):
-            out.append(model(torch.from_numpy(x_nhwc[i:i + batch]).permute(0, 3, 1, 2).contiguous()))
-    return torch.cat(out).numpy()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True, help="TorchScript output path (.pt)")
@@ -100,13 +91,13 @@ def main():
             step += 1
             if (bi + 1) % 100 == 0:
                 print(f"  step {bi+1}/{steps_per_epoch} loss {loss.item():.4f} {time.time()-t0:.0f}s", flush=True)
-        acc = float((logits_of(model, xt).argmax(1) == y_test).mean())
+        acc = float((tf.torch_logits(model, xt).argmax(1) == y_test).mean())
         print(f"[teacher] epoch {ep+1}/{args.epochs} test_top1 {acc:.4f} {time.time()-t0:.0f}s", flush=True)
     train_seconds = time.time() - t0
     model.eval()
     scripted = torch.jit.trace(model, torch.zeros(1, 3, 28, 28))
     scripted.save(args.out)
-    acc = float((logits_of(model, xt).argmax(1) == y_test).mean())
+    acc = float((tf.torch_logits(model, xt).argmax(1) == y_test).mean())
     side = {"command_args": " ".join(sys.argv[1:]), "test_top1": acc, "train_seconds": train_seconds,
             "params": sum(p.numel() for p in model.parameters()),
             "finished_utc": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")}
