@@ -46,8 +46,8 @@ const evalSize = Number(arg('eval-size', '10000'));
 const calibSize = Number(arg('calibration-size', '512'));
 const outDir = arg('out', 'docs/pruning-bench');
 const modelNames = arg('models', 'fashion-vit,fashion-mixer').split(',');
-// --reuse <pruning-bench.json>: take the sweeps of models measured in an earlier run from its JSON
-// (the command line printed in the report says so), measure the others.
+// --reuse <pruning-bench.json>: take the sweeps of models measured in an earlier run from its JSON, and
+// parts (b, c) when they are not asked for; the report names every section carried over.
 const reuseFile = arg('reuse', '');
 const threads = Number(arg('threads', '2'));
 const engine = { threads };
@@ -155,6 +155,8 @@ function vitB16Markdown(v: ViTB16Result, note: string): string[] {
 }
 
 async function main() {
+  const earlier: { date?: string; threads?: number; sweeps?: Record<string, Awaited<ReturnType<typeof sweep>>>; vitB16?: ViTB16Result } =
+    reuseFile ? JSON.parse(await fs.readFile(reuseFile, 'utf8')) : {};
   const date = new Date().toISOString().slice(0, 10);
   const results: Record<string, unknown> = { date, host: `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`, threads, evalSize, calibrationSize: calibSize };
   const md: string[] = [`# vitopt pruning benchmark (${date})`, '', `Command: \`node dist/bench/prune.js ${args.join(' ')}\`; ${results.host as string}, ${threads} intra-op threads.`, ''];
@@ -165,7 +167,7 @@ async function main() {
     const testData = await openDataSpec('fashion-mnist:test');
     const trainData = await openDataSpec('fashion-mnist:train');
     const sweeps: Record<string, unknown> = {};
-    const reused: Record<string, Awaited<ReturnType<typeof sweep>>> = reuseFile ? JSON.parse(await fs.readFile(reuseFile, 'utf8')).sweeps ?? {} : {};
+    const reused = earlier.sweeps ?? {};
     md.push('## (a) Structured pruning of the reference models, Fashion-MNIST', '',
       `Calibration: the first ${calibSize} images of fashion-mnist:train. Top-1 on the first ${evalSize} images of fashion-mnist:test. ` +
       '"sliced" = heads/units removed, nothing refitted; "refit" = after least-squares reconstruction.', '');
@@ -231,13 +233,11 @@ async function main() {
     const speed = await sideBySide(models, 224, { batch: 8, rounds: Number(arg('rounds', '5')), secondsPerRound: Number(arg('seconds', '3')), engine });
     results.vitB16 = { date, flopsKept30: kept(p30), kept30: keptSummary(p30), flopsKept50: p50 ? kept(p50) : null, kept50: p50 ? keptSummary(p50) : null, speed };
     md.push(...vitB16Markdown(results.vitB16 as ViTB16Result, ''));
-  } else if (reuseFile) {
+  } else if (earlier.vitB16) {
     // Parts (b, c) not measured this time: carry the earlier run's section over, saying so.
-    const earlier = JSON.parse(await fs.readFile(reuseFile, 'utf8')) as { date?: string; threads?: number; vitB16?: ViTB16Result };
-    if (earlier.vitB16) {
-      results.vitB16 = { date: earlier.date, ...earlier.vitB16 };
-      md.push(...vitB16Markdown(results.vitB16 as ViTB16Result, ` Reused from ${reuseFile} (measured ${earlier.vitB16.date ?? earlier.date ?? '?'}, ${earlier.threads ?? '?'} threads).`));
-    }
+    const v: ViTB16Result = { date: earlier.date, ...earlier.vitB16 };
+    results.vitB16 = v;
+    md.push(...vitB16Markdown(v, ` Reused from ${reuseFile} (measured ${v.date ?? '?'}, ${earlier.threads ?? '?'} threads).`));
   }
   await fs.mkdir(outDir, { recursive: true });
   await fs.writeFile(path.join(outDir, 'pruning-bench.json'), JSON.stringify(results, null, 2) + '\n');

@@ -729,17 +729,10 @@ shipped evaluation subset carries the licence in `data/fashion-mnist-subset/LICE
 
 
 def load_teacher(path):
-    """A frozen TorchScript teacher (tools/train_teacher.py) that takes the student's NCHW input."""
+    """The TorchScript teacher (tools/train_teacher.py), in eval mode; it takes the student's NCHW input."""
     t = torch.jit.load(path)
     t.eval()
-    for p in t.parameters():
-        p.requires_grad_(False)
-    return lambda xb: _no_grad_call(t, xb)
-
-
-def _no_grad_call(t, xb):
-    with torch.no_grad():
-        return t(xb)
+    return t
 
 
 def distilled_loss(label_loss, logits, teacher_logits, alpha, temp):
@@ -863,7 +856,9 @@ def main():
                 logits = model(xb)
                 loss = F.cross_entropy(logits, yb, label_smoothing=cfg["label_smoothing"])
                 if teacher is not None:
-                    loss = distilled_loss(loss, logits, teacher(xb), args.distill_alpha, args.distill_temp)
+                    with torch.no_grad():  # the teacher is frozen: no graph, no gradients
+                        teacher_logits = teacher(xb)
+                    loss = distilled_loss(loss, logits, teacher_logits, args.distill_alpha, args.distill_temp)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
