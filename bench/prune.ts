@@ -36,7 +36,7 @@ import { nhwcToNchw } from '../src/tensor.js';
 import { loadCalibration, type Calibration } from '../src/compress/prune/capture.js';
 import { pruneStructured, type StructuredOptions } from '../src/compress/prune/reconstruct-model.js';
 import { sideBySide, type SideBySide } from '../src/bench/side-by-side.js';
-import { accuracyFlopsSvg, type ChartSeries } from '../src/compress/prune/report.js';
+import { accuracyFlopsSvg, type ChartSeries } from '../src/tune/prune-report.js';
 import { existsSync } from 'node:fs';
 
 const args = process.argv.slice(2);

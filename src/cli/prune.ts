@@ -15,7 +15,7 @@ import { addCompressionReportOptions, addEngineOptions, assertOutputs, emit, eng
 import type { GraphStyle } from '../export/index.js';
 import type { ModelIR } from '../models/ir.js';
 import type { PruneMethod, PruneOptions } from '../compress/prune/index.js';
-import type { PruneReport } from '../compress/prune/report.js';
+import type { PruneReport } from '../tune/prune-report.js';
 
 interface PruneCliOptions {
   output: string;
@@ -92,12 +92,13 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
       ? await lib.loadCalibration(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, ir.config.resolution, { normalize: ir.config.normalize })
       : null;
     const outcome = await lib.prune(ir, { ...options, onProgress: (s, d, t) => progress.update(s, d, t) }, calib);
-    const assessment = await lib.assessPruned(ir, outcome, {
+    const { assessPruned } = await import('../tune/prune-assess.js');
+    const assessment = await assessPruned(ir, outcome, {
       style, evalData: evalData ?? undefined, evalSize: o.evalSize, engine: options.engine,
       bench: o.bench ? { batch: o.benchBatch } : false, onProgress: (s, d, t) => progress.update(s, d, t),
     });
     progress.finish();
-    const { buildPruneReport, formatPruneReport } = await import('../compress/prune/report.js');
+    const { buildPruneReport, formatPruneReport } = await import('../tune/prune-report.js');
     const report = buildPruneReport({
       model: modelSpec, output: o.output, original: ir, outcome, options,
       calibration: calib ? { dataset: calib.name, images: calib.images } : null, assessment,
@@ -135,7 +136,7 @@ export function register(program: Command): void {
 ;
   addEngineOptions(addCompressionReportOptions(cmd)).action(async (modelSpec: string, o: PruneCliOptions) => {
     const report = await runPrune(modelSpec, o);
-    const { formatPruneReport } = await import('../compress/prune/report.js');
+    const { formatPruneReport } = await import('../tune/prune-report.js');
     await emit(report, formatPruneReport(report), o.json);
   });
 }

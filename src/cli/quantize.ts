@@ -13,7 +13,7 @@ import { stagedProgress } from '../eval/progress.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { addCompressionReportOptions, addEngineOptions, addNormalizationOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, normalizationFrom, oneOf } from './common.js';
-import type { QuantizeReport } from '../compress/quantize/report.js';
+import type { QuantizeReport } from '../tune/quantize-report.js';
 import type { CalibrationMethod, Int8Format, QuantizeMode, QuantizeOptions } from '../compress/quantize/index.js';
 import type { ModelConfig } from '../models/config.js';
 
@@ -68,6 +68,7 @@ async function loadInput(spec: string, portable: boolean | undefined):
 
 export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Promise<{ report: QuantizeReport; model: ModelProto }> {
   const lib = await import('../compress/quantize/index.js');
+  const measure = await import('../tune/index.js');
   const mode = oneOf<QuantizeMode>('--mode', o.mode, lib.QUANTIZE_MODES);
   const format = oneOf<Int8Format | 'auto'>('--int8-format', o.int8Format, ['auto', ...lib.INT8_FORMATS]);
   const method = o.calibrationMethod ? oneOf<CalibrationMethod>('--calibration-method', o.calibrationMethod, lib.CALIBRATION_METHODS) : undefined;
@@ -108,8 +109,8 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
     if (evalData && evalSize !== Math.min(o.evalSize, evalData.size)) notes.push(`evaluated on ${evalSize} images (whole batches of the model's fixed batch size ${fixedBatch})`);
     let result, guard = null, evaluated;
     if (o.maxDrop !== undefined) {
-      const g = await lib.guardedQuantize(input.model, options, {
-        maxDrop: o.maxDrop, data: evalData!, limit: evalSize, rankingSize: whole(o.rankingSize ?? lib.DEFAULT_RANKING_SIZE), batchSize: evalBatch, engine,
+      const g = await measure.guardedQuantize(input.model, options, {
+        maxDrop: o.maxDrop, data: evalData!, limit: evalSize, rankingSize: whole(o.rankingSize ?? measure.DEFAULT_RANKING_SIZE), batchSize: evalBatch, engine,
         resolution: input.resolution, normalize, labels: input.labels, onProgress: (s, d, t) => progress.update(s, d, t),
       });
       ({ result, guard } = g);
@@ -117,7 +118,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
     } else {
       result = await lib.quantize(input.model, options);
     }
-    const assessment = await lib.assess(input.model, result, {
+    const assessment = await measure.assess(input.model, result, {
       data: evalData ?? undefined, limit: evalSize, evaluated, resolution: input.resolution, normalize, labels: input.labels, engine,
       batch: fixedBatch,
       bench: o.bench && !fixedBatch ? { batch: o.benchBatch } : false, onProgress: (s, d, t) => progress.update(s, d, t),
@@ -125,11 +126,11 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
     if (o.bench && fixedBatch) notes.push('throughput not measured: the model has a fixed batch size');
     progress.finish();
     result.notes.push(...notes);
-    const report = lib.buildReport({ model: modelSpec, output: o.output, result, assessment, guard });
+    const report = measure.buildReport({ model: modelSpec, output: o.output, result, assessment, guard });
     // Everything succeeded: now write, each file atomically.
     const { saveModel } = await import('../formats/onnx.js');
     await saveModel(o.output, result.model);
-    if (o.report) await writeFileAtomic(o.report, lib.formatReport(report));
+    if (o.report) await writeFileAtomic(o.report, measure.formatReport(report));
     return { report, model: result.model };
   } finally {
     progress.finish();
@@ -161,7 +162,7 @@ export function register(program: Command): void {
 ;
   addEngineOptions(addNormalizationOptions(addCompressionReportOptions(cmd))).action(async (modelSpec: string, o: QuantizeCliOptions) => {
     const { report } = await runQuantize(modelSpec, o);
-    const { formatReport } = await import('../compress/quantize/report.js');
+    const { formatReport } = await import('../tune/quantize-report.js');
     await emit(report, formatReport(report), o.json);
   });
 }

@@ -8,7 +8,7 @@ import { loadModel, saveModel, metadata } from '../../src/formats/onnx.js';
 import { vitLayer, type VitConfig } from '../../src/models/config.js';
 import { totalMacs } from '../../src/analyze/macs.js';
 import { irFromOnnx } from '../../src/compress/prune/from-onnx.js';
-import type { PruneReport } from '../../src/compress/prune/report.js';
+import type { PruneReport } from '../../src/tune/prune-report.js';
 import { runCli, tinyMixer, tinyVit, tmp, writeOfficialNpz } from '../core/helpers.js';
 
 const dir = tmp();

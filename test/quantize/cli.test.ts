@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { randomIR } from '../../src/models/random.js';
 import { exportModel } from '../../src/export/index.js';
 import { buildModel, GraphBuilder, ints, loadModel, metadata, saveModel } from '../../src/formats/onnx.js';
-import type { QuantizeReport } from '../../src/compress/quantize/report.js';
+import type { QuantizeReport } from '../../src/tune/quantize-report.js';
 import { packagePath } from '../../src/util/paths.js';
 import { runCli, tinyMixer, tinyVit, tmp, writeOfficialNpz } from '../core/helpers.js';
 

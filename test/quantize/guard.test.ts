@@ -6,7 +6,7 @@ import { exportModel } from '../../src/export/index.js';
 import { encodeNpy } from '../../src/formats/npy.js';
 import { randomIR } from '../../src/models/random.js';
 import { NpyDataset } from '../../src/data/npy-dataset.js';
-import { guardedQuantize } from '../../src/compress/quantize/index.js';
+import { guardedQuantize } from '../../src/tune/quantize-guard.js';
 import { images, logits } from './fixtures.js';
 import { tinyVit, tmp } from '../core/helpers.js';
 

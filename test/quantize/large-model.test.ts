@@ -12,7 +12,7 @@ import { encodeModel } from '../../src/formats/onnx.js';
 import { setInlineModelLimit } from '../../src/engines/model-source.js';
 import { OrtModel } from '../../src/engines/ort-node.js';
 import { quantize } from '../../src/compress/quantize/index.js';
-import { assess } from '../../src/compress/quantize/assess.js';
+import { assess } from '../../src/tune/quantize-assess.js';
 import { arraySource } from '../../src/compress/quantize/collect.js';
 import { batches, images, tiny } from './fixtures.js';
 

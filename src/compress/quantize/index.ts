@@ -9,7 +9,4 @@ export { INT8_FORMATS, quantizeWeight, dequantizeWeight, activationParams, sqnr,
 export { quantizeBlockwise, dequantizeBlockwise, DEFAULT_INT4, type Int4Options } from './int4.js';
 export { FP16_BLOCK_OPS } from './fp16.js';
 export { detectCpu, cpuFromCpuinfo, int8FormatFor, type CpuInfo } from './cpu.js';
-export { guardedQuantize, DEFAULT_RANKING_SIZE, type GuardOptions, type GuardReport } from './guard.js';
-export { assess, type Assessment, type AssessOptions } from './assess.js';
-export { buildReport, formatReport, type QuantizeReport } from './report.js';
 export { alreadyQuantized, assertQuantizable } from './check.js';

@@ -9,16 +9,16 @@
  * hundred images would miss). Layers are then reverted one at a time in that order, each step
  * evaluated on the whole evaluation set, until the drop fits.
  */
-import type { Dataset } from '../../data/dataset.js';
-import type { Normalization } from '../../data/preprocess.js';
-import type { ModelProto } from '../../formats/onnx.js';
-import { OrtModel } from '../../engines/ort-node.js';
-import type { EngineOptions } from '../../engines/options.js';
-import { evaluate, type Classifier, type EvalModel } from '../../eval/evaluate.js';
-import type { EvalReport } from '../../eval/report.js';
-import type { Tensor } from '../../tensor.js';
-import { analyze } from './prepare.js';
-import { quantize, type QuantizeOptions, type QuantizeResult } from './quantize.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Normalization } from '../data/preprocess.js';
+import type { ModelProto } from '../formats/onnx.js';
+import { OrtModel } from '../engines/ort-node.js';
+import type { EngineOptions } from '../engines/options.js';
+import { evaluate, type Classifier, type EvalModel } from '../eval/evaluate.js';
+import type { EvalReport } from '../eval/report.js';
+import type { Tensor } from '../tensor.js';
+import { analyze } from '../compress/quantize/prepare.js';
+import { quantize, type QuantizeOptions, type QuantizeResult } from '../compress/quantize/quantize.js';
 
 export interface GuardOptions {
   /** Largest acceptable top-1 drop, in percentage points. */

@@ -2,18 +2,18 @@
  * What a quantized model is worth next to its float original: file size, throughput measured side by
  * side in one process (interleaved rounds), top-1 and agreement on real data, and per-layer SQNR.
  */
-import type { Dataset } from '../../data/dataset.js';
-import { type Normalization, preprocessBatch } from '../../data/preprocess.js';
-import { encodedSize, type ModelProto } from '../../formats/onnx.js';
-import { OrtModel } from '../../engines/ort-node.js';
-import type { EngineOptions } from '../../engines/options.js';
-import { evaluate, type EvalModel } from '../../eval/evaluate.js';
-import type { EvalReport } from '../../eval/report.js';
-import { gaussian, rng } from '../../models/random.js';
-import type { Tensor } from '../../tensor.js';
-import { sideBySide } from '../../bench/side-by-side.js';
-import type { QuantizeResult } from './quantize.js';
-import { outputSqnr, type OutputSqnr } from './sqnr.js';
+import type { Dataset } from '../data/dataset.js';
+import { type Normalization, preprocessBatch } from '../data/preprocess.js';
+import { encodedSize, type ModelProto } from '../formats/onnx.js';
+import { OrtModel } from '../engines/ort-node.js';
+import type { EngineOptions } from '../engines/options.js';
+import { evaluate, type EvalModel } from '../eval/evaluate.js';
+import type { EvalReport } from '../eval/report.js';
+import { gaussian, rng } from '../models/random.js';
+import type { Tensor } from '../tensor.js';
+import { sideBySide } from '../bench/side-by-side.js';
+import type { QuantizeResult } from '../compress/quantize/quantize.js';
+import { outputSqnr, type OutputSqnr } from '../compress/quantize/sqnr.js';
 
 export interface Assessment {
   size: { floatBytes: number; quantBytes: number; ratio: number };

@@ -1,7 +1,7 @@
 /** The quantization report: the object `vitopt quantize --json` prints, and its Markdown form. */
-import type { Assessment } from './assess.js';
-import type { GuardReport } from './guard.js';
-import type { LayerResult, QuantizeResult, QuantizeSettings } from './quantize.js';
+import type { Assessment } from './quantize-assess.js';
+import type { GuardReport } from './quantize-guard.js';
+import type { LayerResult, QuantizeResult, QuantizeSettings } from '../compress/quantize/quantize.js';
 
 export interface QuantizeReport {
   model: string;

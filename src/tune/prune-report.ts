@@ -2,12 +2,13 @@
  * The prune report (the object `vitopt prune --json` prints) and its Markdown form; the
  * accuracy-vs-FLOPs chart of a sweep as a hand-written SVG.
  */
-import { type ModelConfig, mixerLayer, vitLayer } from '../../models/config.js';
-import type { ModelIR } from '../../models/ir.js';
-import type { Assessment, PruneMethod, PruneOptions, PruneOutcome } from './index.js';
-import { modelFigures } from './index.js';
-import type { SublayerFit } from './reconstruct-model.js';
-import type { MatrixSparsity } from './magnitude.js';
+import { type ModelConfig, mixerLayer, vitLayer } from '../models/config.js';
+import type { ModelIR } from '../models/ir.js';
+import type { PruneMethod, PruneOptions, PruneOutcome } from '../compress/prune/index.js';
+import type { Assessment } from './prune-assess.js';
+import { modelFigures } from '../compress/prune/index.js';
+import type { SublayerFit } from '../compress/prune/reconstruct-model.js';
+import type { MatrixSparsity } from '../compress/prune/magnitude.js';
 
 export interface LayerRow {
   layer: number;
