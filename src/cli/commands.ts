@@ -10,6 +10,8 @@ import * as prune from './prune.js';
 import * as quantize from './quantize.js';
 import * as bench from './bench.js';
 import * as hw from './hw.js';
+import * as tune from './tune.js';
+import * as runs from './runs.js';
 
 export const COMMANDS: { register(program: Command): void }[] = [
   models,
@@ -22,4 +24,6 @@ export const COMMANDS: { register(program: Command): void }[] = [
   quantize,
   bench,
   hw,
+  tune,
+  runs,
 ];

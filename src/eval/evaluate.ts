@@ -47,6 +47,8 @@ export interface EvalOptions {
   baseline?: EvalModel;
   /** Called after each batch with items read so far (evaluated + skipped) and the total to read. */
   onProgress?: (done: number, total: number) => void;
+  /** Called with each batch's logits and labels (model class indices), in dataset order: per-image analyses such as paired tests. */
+  onBatch?: (logits: Tensor, labels: ArrayLike<number>) => void;
 }
 
 export const DEFAULT_EVAL_BATCH = 32;
@@ -125,6 +127,7 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
           if (bc !== classes) throw new UserError(`baseline ${baseline.name ?? ''} has ${bc} classes, ${name} has ${classes}: they cannot be compared`);
         }
         meter.addBatch(logits.data, labels, baseLogits?.data);
+        opts.onBatch?.(logits, labels);
       }
       opts.onProgress?.(read, total);
     }

@@ -1,0 +1,163 @@
+/**
+ * The compression stages of the pipeline, run for one recipe at a time:
+ *
+ *   fp32(style) ──prune(FLOPs kept)──▶ pruned fp32 ──quantize(mode)──▶ artifact
+ *
+ * Each stage's output is content-addressed by (parent's hash, stage settings, vitopt + runtime
+ * version): a stage already done — in this run (the pruned model serves every quantization mode) or
+ * in an earlier one (the run store) — is not done again. Every artifact is written to a file at once
+ * and dropped from memory (ViT-B/16 variants are 90–350 MB each), and carries the vitopt commands that
+ * rebuild it (reproduce.sh).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Dataset } from '../data/dataset.js';
+import { exportModel } from '../export/index.js';
+import { encodeModel, loadModel, type ModelProto } from '../formats/onnx.js';
+import type { EngineOptions } from '../engines/options.js';
+import { detectCpu, int8FormatFor } from '../compress/quantize/cpu.js';
+import type { GraphStyleChoice, QuantChoice } from './types.js';
+import { type ArtifactRecipe, recipeKey } from './space.js';
+import { contentHash, shellQuote as q, type TuneInput } from './input.js';
+
+/** Where finished stages are remembered across runs (the run store implements it). */
+export interface StageCache {
+  /** The bytes of a stage output made earlier under this id, or null. */
+  get(id: string): Uint8Array | null;
+  put(id: string, bytes: Uint8Array, info: { stage: string; label: string; settings: Record<string, string | number | boolean>; seconds: number }): void;
+}
+
+export interface Artifact {
+  recipe: ArtifactRecipe;
+  /** Content hash of the model bytes. */
+  sha256: string;
+  /** The model file (scratch directory). */
+  file: string;
+  bytes: number;
+  /** Shell commands, in order, that rebuild it from the input (run in an empty directory). */
+  commands: string[];
+  /** The file name the last command writes. */
+  output: string;
+  /** Seconds spent making it in this run (0 when reused). */
+  seconds: number;
+  reused: boolean;
+}
+
+export interface BuildOptions {
+  input: TuneInput;
+  scratch: string;
+  /** Calibration images for pruning and static INT8, and the spec to name in commands. */
+  calibration: { data: Dataset; spec: string; size: number } | null;
+  engine: EngineOptions;
+  runtime: string;
+  cache: StageCache | null;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+interface Stage {
+  id: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  commands: string[];
+  output: string;
+  seconds: number;
+  reused: boolean;
+}
+
+const pct = (p: number) => Math.round(p * 100);
+
+/** Makes artifacts, sharing the stages recipes have in common. */
+export class ArtifactBuilder {
+  private stages = new Map<string, Promise<Stage>>();
+  private calib: Promise<import('../compress/prune/capture.js').Calibration> | null = null;
+  constructor(private readonly o: BuildOptions) {}
+
+  async build(r: ArtifactRecipe): Promise<Artifact> {
+    const s = await this.quantized(r.prune, r.style, r.quant);
+    return { recipe: r, sha256: s.sha256, file: s.file, bytes: s.bytes, commands: s.commands, output: s.output, seconds: s.seconds, reused: s.reused };
+  }
+
+  private once(key: string, make: () => Promise<Stage>): Promise<Stage> {
+    let p = this.stages.get(key);
+    if (!p) {
+      p = make();
+      this.stages.set(key, p);
+    }
+    return p;
+  }
+
+  /** Run a stage unless the cache has its output; write the output to the scratch directory. */
+  private async stage(id: string, name: string, label: string, settings: Record<string, string | number | boolean>,
+    commands: string[], output: string, make: () => Promise<ModelProto>): Promise<Stage> {
+    const file = path.join(this.o.scratch, `${id}.onnx`);
+    let bytes = this.o.cache?.get(id) ?? null;
+    let seconds = 0;
+    const reused = bytes !== null;
+    if (!bytes) {
+      const t0 = performance.now();
+      bytes = encodeModel(await make());
+      seconds = (performance.now() - t0) / 1000;
+      this.o.cache?.put(id, bytes, { stage: name, label, settings, seconds });
+    }
+    await fs.writeFile(file, bytes);
+    return { id, file, sha256: contentHash(bytes), bytes: bytes.length, commands, output, seconds, reused };
+  }
+
+  private idOf(parent: string, stage: string, settings: Record<string, string | number | boolean>): string {
+    return contentHash(new TextEncoder().encode(JSON.stringify({ parent, stage, settings: Object.entries(settings).sort(), runtime: this.o.runtime }))).slice(0, 16);
+  }
+
+  /** fp32 in a graph style, pruned to `prune` of the FLOPs (1 = the input as it is). */
+  private fp32(prune: number, style: GraphStyleChoice): Promise<Stage> {
+    return this.once(`p${prune}-${style}`, async () => {
+      const input = this.o.input;
+      if (prune === 1) {
+        const output = `base-${style}.onnx`;
+        const settings = { style };
+        return this.stage(this.idOf(input.id, 'fp32', settings), 'fp32', `fp32 · ${style}`, settings, [input.fp32Command(output, style)], output,
+          async () => input.fp32(style));
+      }
+      const base = await this.fp32(1, style);
+      const c = this.o.calibration!;
+      const settings = { method: 'structured', targetFlops: prune, calibration: c.spec, calibrationSize: c.size };
+      const output = `pruned-${pct(prune)}-${style}.onnx`;
+      const cmd = `vitopt prune ${base.output} -o ${output} --method structured --target-flops ${prune} --data ${q(c.spec)} --calibration-size ${c.size} --no-bench`;
+      return this.stage(this.idOf(base.sha256, 'prune', settings), 'prune', `prune ${pct(prune)}% · ${style}`, settings, [...base.commands, cmd], output, async () => {
+        const { prune: pruneIR, loadCalibration } = await import('../compress/prune/index.js');
+        const ir = input.ir(style);
+        if (!ir) throw new Error(`internal: no IR for ${style}`);
+        this.calib ??= loadCalibration(c.data, c.size, input.resolution, { normalize: input.normalize });
+        const out = await pruneIR(ir, { method: 'structured', targetFlops: prune, engine: this.o.engine,
+          onProgress: (s, d, t) => this.o.onProgress?.(`prune ${pct(prune)}% (${style}): ${s}`, d, t) }, await this.calib);
+        return exportModel(out.ir, style);
+      });
+    });
+  }
+
+  private quantized(prune: number, style: GraphStyleChoice, quant: QuantChoice): Promise<Stage> {
+    if (quant === 'none') return this.fp32(prune, style);
+    return this.once(recipeKey({ prune, style, quant }), async () => {
+      const parent = await this.fp32(prune, style);
+      const c = this.o.calibration;
+      // 'auto' INT8 storage follows the CPU: it is part of the stage's identity.
+      const format = int8FormatFor(detectCpu());
+      const settings: Record<string, string | number | boolean> = { mode: quant, format };
+      if (quant === 'static') Object.assign(settings, { calibration: c!.spec, calibrationSize: c!.size });
+      const output = `${parent.output.replace(/\.onnx$/, '')}-${quant}.onnx`;
+      const cmd = `vitopt quantize ${parent.output} -o ${output} --mode ${quant}` +
+        (quant === 'static' ? ` --calibration-data ${q(c!.spec)} --calibration-size ${c!.size}` : '') + ' --no-bench';
+      return this.stage(this.idOf(parent.sha256, 'quantize', settings), 'quantize', `${quant} · ${style}${prune < 1 ? ` · prune ${pct(prune)}%` : ''}`,
+        settings, [...parent.commands, cmd], output, async () => {
+          const lib = await import('../compress/quantize/index.js');
+          const model = await loadModel(parent.file);
+          const r = await lib.quantize(model, {
+            mode: quant, format: 'auto', engine: this.o.engine,
+            calibration: quant === 'static' ? lib.datasetSource(c!.data, c!.size, this.o.input.resolution, { normalize: this.o.input.normalize }) : undefined,
+            onProgress: (s, d, t) => this.o.onProgress?.(`quantize ${quant}: ${s}`, d, t),
+          });
+          return r.model;
+        });
+    });
+  }
+}
