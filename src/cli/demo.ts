@@ -49,10 +49,28 @@ export async function demo(o: { data: string; limit?: number }): Promise<void> {
         `${r.imagesPerSecond.toFixed(0)} img/s`);
       say();
     }
-    say('next: vitopt --help; vitopt eval fashion-vit --data fashion-mnist; vitopt analyze ViT-B_16');
+    await demoTune(o.data);
+    say('next: vitopt --help; vitopt tune fashion-vit --data fashion-mnist --max-drop 0.5 -o tuned; vitopt analyze ViT-B_16');
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A short tune of fashion-vit (about a minute: two pruning levels, two speed rounds); the report stays in out/demo-tune. */
+async function demoTune(data: string): Promise<void> {
+  const { tune } = await import('../tune/tune.js');
+  const { verdict } = await import('../tune/report.js');
+  const output = path.join('out', 'demo-tune');
+  say(`== vitopt tune fashion-vit --data ${data} --max-drop 0.5 (short: 2 pruning levels, 2 speed rounds) ==`);
+  const { report } = await tune({
+    model: 'fashion-vit', data, output, constraints: { maxDrop: 0.5 }, pruneLevels: [1, 0.85], rounds: 2, duration: 0.5,
+    calibrationSize: 128, screenSize: 500, timeBudgetS: 100,
+    command: `vitopt tune fashion-vit --data ${data} --max-drop 0.5 --prune 1,0.85 --rounds 2 --duration 0.5 --calibration-size 128 --screen-size 500 --time-budget 100 -o ${output}`,
+    onEvent: (e) => { if (e.kind === 'stage') say(`  tune: ${e.stage}`); },
+  });
+  say(verdict(report));
+  say(`report: ${path.join(output, 'report.html')} (and report.md, report.json, model.onnx, reproduce.sh); runs: vitopt runs list`);
+  say();
 }
 
 export function register(program: Command): void {

@@ -223,7 +223,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     stage('baseline', `fp32 · ${input.baselineStyle} · b${batch} t${threads}${hasAccuracy ? `; accuracy on ${o.data}` : ''}`);
     const baseRecipe: ArtifactRecipe = { prune: 1, style: input.baselineStyle, quant: 'none' };
     const baseArtifact = await builder.build(baseRecipe);
-    const baseline: Working = work(baseRecipe, baseArtifact, batch, threads, input, engine, runtime, hardware);
+    const baseline: Working = work(baseRecipe, baseArtifact, batch, threads, engine, runtime, hardware);
     const evalOpts = { limit: o.evalSize, resolution: input.resolution, normalize: input.normalize, labels: input.labels, engine: { threads } };
     let basePreds: Predictions | null = null;
     let quality: QualityReference | null = null;
@@ -250,7 +250,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
       emit({ kind: 'progress', stage: 'build', what: candidateLabel(r, batch, threads), done: i, total: recipes.length, etaS: null, best: null });
       try {
         const a = await builder.build(r);
-        cands.push(work(r, a, batch, threads, input, engine, runtime, hardware));
+        cands.push(work(r, a, batch, threads, engine, runtime, hardware));
       } catch (e) {
         const w = stopped(r, batch, threads, `failed to build: ${(e as Error).message.split('\n')[0]}`);
         w.c.status = 'failed';
@@ -300,11 +300,15 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     }
     for (const w of [baseline, ...cands]) refreshSpeed(w, log, baseline);
 
-    // 5b. Batch search for the best few.
+    // 5b. Threads and batch for the best few (speed only: accuracy carries over).
     const all = () => [baseline, ...cands];
-    if (o.findBatch && !clock.over()) {
-      stage('batch search');
-      await batchSearch(all, cands, baseline, c, objective, hasAccuracy, o.maxBatch ?? 64, log, speed, clock, emit, naiveJob, rounds, input, engine, runtime, hardware);
+    const search = {
+      threads: o.threads ? [o.threads] : [...new Set([threads, ...Array.from({ length: availableParallelism() }, (_, i) => i + 1)])],
+      batches: o.findBatch ? Array.from({ length: Math.floor(Math.log2(o.maxBatch ?? 64)) + 1 }, (_, i) => 2 ** i) : [batch],
+    };
+    if ((search.threads.length > 1 || search.batches.length > 1) && !clock.over()) {
+      stage(o.findBatch ? 'threads and batch search' : 'threads search');
+      await settingsSearch(all, cands, baseline, c, objective, hasAccuracy, search, log, speed, clock, emit, rounds, engine, runtime, hardware);
     }
 
     // 6. Decision; front points measured only on the screen get the full split, then decide again.
@@ -383,14 +387,13 @@ function readCpuinfo(): string | null {
   }
 }
 
-function work(r: ArtifactRecipe, a: Artifact, batch: number, threads: number, input: TuneInput, engine: TuneEngine, runtime: string, hardware: string): Working {
+function work(r: ArtifactRecipe, a: Artifact, batch: number, threads: number, engine: TuneEngine, runtime: string, hardware: string): Working {
   const id = candidateId({ parent: a.sha256, stage: 'session', settings: { batch, threads, engine }, runtime, hardware });
   return {
     c: { id, label: candidateLabel(r, batch, threads), spec: { prune: r.prune, quant: r.quant, style: r.style, threads, batch,
       ...(r.quant === 'static' ? { calibration: 'percentile' } : {}) }, artifactId: a.sha256, sizeBytes: a.bytes, status: 'ok', commands: a.commands },
     artifact: a, job: { key: id, file: a.file, batch, threads },
   };
-  void input;
 }
 
 function stopped(r: ArtifactRecipe, batch: number, threads: number, reason: string): Working {
@@ -533,44 +536,51 @@ function saveCandidate(store: RunStore, expId: string, w: Working): void {
 }
 
 /**
- * The batch curve of the best few: for each of the top 3 feasible candidates (by the decision at the
- * tune's batch), double the batch from 1 up to maxBatch, each point interleaved with the baseline,
- * stopping when the memory budget or latency objective is passed or throughput gains under 5% twice.
+ * Session and batch settings for the best few: they change speed only, so the artifacts' accuracy
+ * carries over. For each of the top 2 feasible candidates (by the decision at the tune's own batch and
+ * threads), every thread count up to the CPUs this process may use (unless --threads fixed it) and,
+ * with --find-batch, the batch doubled from 1 up to maxBatch; each point measured in the same number
+ * of rounds, interleaved with the baseline. A batch curve stops when the memory budget or latency
+ * objective is passed, or when throughput gains less than 5% twice in a row.
  */
-async function batchSearch(all: () => Working[], cands: Working[], baseline: Working, k: Constraints, objective: Objective, hasAccuracy: boolean,
-  maxBatch: number, log: SpeedLog, s: SpeedSettings, clock: Clock, emit: (e: TuneEvent) => void, naive: SpeedJob, rounds: number,
-  input: TuneInput, engine: TuneEngine, runtime: string, hardware: string): Promise<void> {
+async function settingsSearch(all: () => Working[], cands: Working[], baseline: Working, k: Constraints, objective: Objective, hasAccuracy: boolean,
+  search: { threads: number[]; batches: number[] }, log: SpeedLog, s: SpeedSettings, clock: Clock, emit: (e: TuneEvent) => void, rounds: number,
+  engine: TuneEngine, runtime: string, hardware: string): Promise<void> {
   const d = decide(baseline.c, all().map((w) => w.c), k, objective, { hasAccuracy });
-  const ranked = d.feasible.map((id) => all().find((w) => w.c.id === id)!).filter((w) => w.c.speed && w !== baseline)
-    .sort((a, b) => b.c.speed!.imagesPerSecond - a.c.speed!.imagesPerSecond).slice(0, 3);
+  const metric = (w: Working) => (objective === 'latency' ? -w.c.speed!.p95Ms : w.c.speed!.imagesPerSecond);
+  const ranked = d.feasible.map((id) => all().find((w) => w.c.id === id)!).filter((w) => w.c.speed && w.artifact)
+    .sort((a, b) => metric(b) - metric(a)).slice(0, 2);
+  let extra = 0;
   for (const top of ranked) {
-    let last = top.c.speed!.imagesPerSecond, flat = 0;
-    for (let b = 1; b <= maxBatch; b *= 2) {
-      if (b === top.c.spec.batch || clock.over()) continue;
-      const r = { prune: top.c.spec.prune, style: top.c.spec.style, quant: top.c.spec.quant };
-      const w = work(r, top.artifact!, b, top.c.spec.threads, input, engine, runtime, hardware);
-      w.preds = top.preds;
-      w.c.accuracy = top.c.accuracy;
-      w.c.quality = top.c.quality;
-      cands.push(w);
-      for (let round = 1; round <= rounds && !clock.over(); round++) {
-        emit({ kind: 'progress', stage: 'batch search', what: w.c.label, done: round - 1, total: rounds, etaS: null, best: null });
-        log.add(baseline.c.id, 1000 + log.rounds(baseline.c.id), await measureOnce(baseline.job!, s));
-        const roundId = log.rounds(baseline.c.id) + 999;
-        const m = await measureOnce(w.job!, s);
-        log.add(w.c.id, roundId, m);
-        if (m.failure) { w.c.status = 'failed'; w.c.reason = `${m.failure.stage}: ${m.failure.reason}`; break; }
-      }
-      w.c.speed = speedFigures(log, w.c.id, baseline.c.id);
-      const f = w.c.speed;
-      if (!f || w.c.status !== 'ok') break;
-      if (b > top.c.spec.batch) {
+    for (const t of search.threads) {
+      let best = -Infinity, flat = 0;
+      for (const b of search.batches) {
+        if (clock.over()) return;
+        if (b === top.c.spec.batch && t === top.c.spec.threads) continue;
+        const r = { prune: top.c.spec.prune, style: top.c.spec.style, quant: top.c.spec.quant };
+        const w = work(r, top.artifact!, b, t, engine, runtime, hardware);
+        if (all().some((x) => x.c.id === w.c.id)) continue;
+        Object.assign(w, { preds: top.preds });
+        w.c.accuracy = top.c.accuracy;
+        w.c.quality = top.c.quality;
+        cands.push(w);
+        for (let round = 1; round <= rounds && !clock.over(); round++) {
+          emit({ kind: 'progress', stage: 'settings search', what: w.c.label, done: round - 1, total: rounds, etaS: null, best: null });
+          // Each point gets baseline rounds of its own, numbered apart from the main rounds.
+          const id = 1000 + ++extra;
+          log.add(baseline.c.id, id, await measureOnce(baseline.job!, s));
+          const m = await measureOnce(w.job!, s);
+          log.add(w.c.id, id, m);
+          if (m.failure) { w.c.status = 'failed'; w.c.reason = `${m.failure.stage}: ${m.failure.reason}`; break; }
+        }
+        w.c.speed = speedFigures(log, w.c.id, baseline.c.id);
+        const f = w.c.speed;
+        if (!f || w.c.status !== 'ok') break;
         if ((k.memoryBudgetBytes !== undefined && f.peakRssBytes > k.memoryBudgetBytes) || (k.latencySloMs !== undefined && f.p95Ms > k.latencySloMs)) break;
-        flat = f.imagesPerSecond < 1.05 * last ? flat + 1 : 0;
-        last = Math.max(last, f.imagesPerSecond);
+        flat = f.imagesPerSecond < 1.05 * best ? flat + 1 : 0;
+        best = Math.max(best, f.imagesPerSecond);
         if (flat >= 2) break;
       }
     }
   }
-  void naive;
 }

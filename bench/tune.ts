@@ -1,0 +1,107 @@
+/**
+ * The tuner end to end (not a test): `node dist/bench/tune.js [--cases fashion-vit,fashion-mixer,vit-b16,vit-b32]
+ * [--out docs/tune-bench] [--keep DIR]`
+ *
+ * Runs `vitopt tune` the way a user does (a child process per case, the CLI as shipped), times it,
+ * and checks its claims independently:
+ *   fashion-vit / fashion-mixer   `vitopt tune <m> --data fashion-mnist --max-drop 0.5`; the chosen
+ *                                 model.onnx and the input are then evaluated by `vitopt eval` on the
+ *                                 full test split, so the drop is measured outside the tuner
+ *   vit-b16 / vit-b32             a speed-only tune (random weights) at batch 8 (ViT-B/32 also batch 1,
+ *                                 objective latency): the chosen model against the naive path
+ *
+ * Prints a Markdown table (the README's case study) and writes <out>/tune-bench.{json,md}; each case's
+ * report.html stays in <keep>/<case>/.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { packagePath } from '../src/util/paths.js';
+import type { TuneReport } from '../src/tune/types.js';
+import { verdict } from '../src/tune/report.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
+const cases = arg('cases', 'fashion-vit,fashion-mixer,vit-b16,vit-b32').split(',');
+const outDir = arg('out', 'docs/tune-bench');
+const keep = arg('keep', path.join(os.tmpdir(), 'vitopt-tune-bench'));
+const CLI = packagePath('dist', 'src', 'cli', 'main.js');
+const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+
+interface Case { name: string; args: string[]; accuracy: boolean }
+const CASES: Record<string, Case> = {
+  'fashion-vit': { name: 'fashion-vit', accuracy: true, args: ['fashion-vit', '--data', 'fashion-mnist', '--max-drop', '0.5', '--find-batch', '--max-batch', '256'] },
+  'fashion-mixer': { name: 'fashion-mixer', accuracy: true, args: ['fashion-mixer', '--data', 'fashion-mnist', '--max-drop', '0.5', '--find-batch', '--max-batch', '256'] },
+  // Random weights: calibration images for pruning come from Fashion-MNIST (resized to 224 px); accuracy is not measured.
+  'vit-b16': { name: 'ViT-B/16 (random weights)', accuracy: false, args: ['ViT-B_16', '--data', 'fashion-mnist', '--batch', '8', '--calibration-size', '64', '--rounds', '3', '--duration', '3'] },
+  'vit-b32': { name: 'ViT-B/32 (random weights), latency', accuracy: false, args: ['ViT-B_32', '--data', 'fashion-mnist', '--batch', '1', '--objective', 'latency', '--calibration-size', '64', '--rounds', '3', '--duration', '2'] },
+};
+
+function run(argv: string[]): Promise<{ code: number | null; stdout: string; seconds: number }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      for (const line of d.toString().split('\n')) if (/"kind":"stage"/.test(line)) log(`  ${(JSON.parse(line) as { stage: string }).stage}`);
+    });
+    child.on('exit', (code) => resolve({ code, stdout, seconds: (performance.now() - t0) / 1000 }));
+  });
+}
+
+async function top1(model: string): Promise<number> {
+  const r = await run(['eval', model, '--data', 'fashion-mnist', '--json']);
+  if (r.code !== 0) throw new Error(`vitopt eval ${model} failed`);
+  return (JSON.parse(r.stdout) as { top1: number }).top1;
+}
+
+interface Row { case: string; command: string; seconds: number; exit: number | null; verdict: string; report: TuneReport; independent?: { baseTop1: number; top1: number; drop: number } }
+
+const flags = [...new Set((readFileSync('/proc/cpuinfo', 'utf8').match(/\b(avx2|avx512f|avx512_vnni|avx_vnni)\b/g) ?? []))].sort();
+const rows: Row[] = [];
+for (const key of cases) {
+  const c = CASES[key];
+  if (!c) throw new Error(`unknown case ${key}`);
+  const dir = path.join(keep, key);
+  await fs.rm(dir, { recursive: true, force: true });
+  const argv = ['tune', ...c.args, '-o', dir, '--store', path.join(keep, 'runs.db'), '--json'];
+  log(`${c.name}: vitopt ${argv.join(' ')}`);
+  const r = await run(argv);
+  const report = JSON.parse(r.stdout) as TuneReport;
+  const row: Row = { case: c.name, command: `vitopt ${argv.slice(0, -5).join(' ')}`, seconds: r.seconds, exit: r.code, verdict: verdict(report), report };
+  if (c.accuracy && report.decision.chosen) {
+    const baseTop1 = await top1(key), tuned = await top1(path.join(dir, 'model.onnx'));
+    row.independent = { baseTop1, top1: tuned, drop: 100 * (baseTop1 - tuned) };
+  }
+  log(`${c.name}: ${r.seconds.toFixed(0)} s, exit ${r.code}: ${row.verdict}`);
+  rows.push(row);
+}
+
+const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const mib = (b: number | undefined) => (b === undefined ? '—' : (b / 2 ** 20).toFixed(0));
+const lines = [
+  `# vitopt tune, end to end`,
+  '',
+  `\`node dist/bench/tune.js --cases ${cases.join(',')}\`, ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model.trim()}, ${os.availableParallelism()} cores, CPU flags: ${flags.join(' ')}.`,
+  '',
+  '| case | tune time | baseline img/s | naive img/s | chosen | chosen img/s | × baseline (same b/t) | × baseline (chosen b/t) | × naive | p95 ms before → after | peak MiB before → after | size MB before → after | top-1 before → after (tuner) | drop, `vitopt eval` |',
+  '|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|---|---|---:|',
+];
+for (const r of rows) {
+  const rep = r.report, b = rep.baseline, ch = rep.candidates.find((x) => x.id === rep.decision.chosen);
+  const acc = (x: typeof b | undefined) => (x?.accuracy ? (100 * x.accuracy.top1).toFixed(2) : x?.quality ? `SQNR ${x.quality.sqnrDb.toFixed(1)} dB` : '—');
+  lines.push(`| ${r.case} | ${(r.seconds / 60).toFixed(1)} min | ${f(b.speed?.imagesPerSecond, 1)} | ${f(rep.naive?.imagesPerSecond, 1)} | ${ch?.label ?? 'none feasible'} | ${f(ch?.speed?.imagesPerSecond, 1)} | ` +
+    `${f(rep.speedup.sameSettings)}× | ${f(rep.speedup.chosenSettings)}× | ${f(rep.speedup.vsNaive)}× | ${f(b.speed?.p95Ms, 1)} → ${f(ch?.speed?.p95Ms, 1)} | ` +
+    `${mib(b.speed?.peakRssBytes)} → ${mib(ch?.speed?.peakRssBytes)} | ${f(b.sizeBytes / 1e6, 1)} → ${f((ch?.sizeBytes ?? NaN) / 1e6, 1)} | ${acc(b)} → ${acc(ch)} | ` +
+    `${r.independent ? `${f(100 * r.independent.baseTop1)} → ${f(100 * r.independent.top1)} (${f(r.independent.drop)} pt)` : '—'} |`);
+}
+lines.push('', 'Verdicts:', '', ...rows.map((r) => `- ${r.case}: ${r.verdict} (\`${r.command}\`)`), '',
+  'Where the time went:', '', ...rows.map((r) => `- ${r.case}: ${r.report.timeline.map((t) => `${t.stage} ${t.seconds.toFixed(0)} s`).join(', ')}`), '');
+const md = lines.join('\n');
+process.stdout.write(md);
+await fs.mkdir(outDir, { recursive: true });
+await fs.writeFile(path.join(outDir, 'tune-bench.md'), md);
+await fs.writeFile(path.join(outDir, 'tune-bench.json'), JSON.stringify(rows.map(({ report, ...r }) => ({ ...r, report })), null, 2) + '\n');
+log(`wrote ${outDir}/tune-bench.{md,json}; reports in ${keep}/<case>/report.html`);
