@@ -60,48 +60,78 @@ async function top1(model: string): Promise<number> {
 interface Row { case: string; command: string; seconds: number; exit: number | null; verdict: string; report: TuneReport; independent?: { baseTop1: number; top1: number; drop: number } }
 
 const flags = [...new Set((readFileSync('/proc/cpuinfo', 'utf8').match(/\b(avx2|avx512f|avx512_vnni|avx_vnni)\b/g) ?? []))].sort();
-const rows: Row[] = [];
-for (const key of cases) {
-  const c = CASES[key];
-  if (!c) throw new Error(`unknown case ${key}`);
-  const dir = path.join(keep, key);
-  await fs.rm(dir, { recursive: true, force: true });
-  const argv = ['tune', ...c.args, '-o', dir, '--store', path.join(keep, 'runs.db'), '--json'];
-  log(`${c.name}: vitopt ${argv.join(' ')}`);
-  const r = await run(argv);
-  const report = JSON.parse(r.stdout) as TuneReport;
-  const row: Row = { case: c.name, command: `vitopt ${argv.slice(0, -5).join(' ')}`, seconds: r.seconds, exit: r.code, verdict: verdict(report), report };
-  if (c.accuracy && report.decision.chosen) {
-    const baseTop1 = await top1(key), tuned = await top1(path.join(dir, 'model.onnx'));
-    row.independent = { baseTop1, top1: tuned, drop: 100 * (baseTop1 - tuned) };
+let rows: Row[] = [];
+const rerender = args.indexOf('--render');
+if (rerender >= 0) {
+  rows = JSON.parse(readFileSync(args[rerender + 1]!, 'utf8')) as Row[];
+} else {
+  for (const key of cases) {
+    const c = CASES[key];
+    if (!c) throw new Error(`unknown case ${key}`);
+    const dir = path.join(keep, key);
+    await fs.rm(dir, { recursive: true, force: true });
+    const argv = ['tune', ...c.args, '-o', dir, '--store', path.join(keep, 'runs.db'), '--json'];
+    log(`${c.name}: vitopt ${argv.join(' ')}`);
+    const r = await run(argv);
+    const report = JSON.parse(r.stdout) as TuneReport;
+    const row: Row = { case: c.name, command: `vitopt ${argv.slice(0, -5).join(' ')}`, seconds: r.seconds, exit: r.code, verdict: verdict(report), report };
+    if (c.accuracy && report.decision.chosen) {
+      const baseTop1 = await top1(key), tuned = await top1(path.join(dir, 'model.onnx'));
+      row.independent = { baseTop1, top1: tuned, drop: 100 * (baseTop1 - tuned) };
+    }
+    log(`${c.name}: ${r.seconds.toFixed(0)} s, exit ${r.code}: ${row.verdict}`);
+    rows.push(row);
   }
-  log(`${c.name}: ${r.seconds.toFixed(0)} s, exit ${r.code}: ${row.verdict}`);
-  rows.push(row);
 }
 
 const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const mib = (b: number | undefined) => (b === undefined ? '—' : (b / 2 ** 20).toFixed(0));
+type Cand = TuneReport['candidates'][number];
+const acc = (x: Cand | undefined) => (x?.accuracy ? `${(100 * x.accuracy.top1).toFixed(2)}% (${x.accuracy.drop <= 0 ? '+' : '−'}${Math.abs(x.accuracy.drop).toFixed(2)})`
+  : x?.quality ? `SQNR ${x.quality.sqnrDb.toFixed(1)} dB, agree ${(100 * x.quality.agreement).toFixed(0)}%` : '—');
+
+/** The playbook's shape: the baseline, each lever alone (at the tune's batch and threads), the tuner's choice. */
+function caseStudy(r: Row): string[] {
+  const rep = r.report, b = rep.baseline;
+  const at = (c: Cand) => c.spec.batch === b.spec.batch && c.spec.threads === b.spec.threads;
+  const pick = (p: (c: Cand) => boolean) => rep.candidates.filter((c) => c.status !== 'failed' && c.speed && at(c) && p(c)).sort((x, y) => y.speed!.imagesPerSecond - x.speed!.imagesPerSecond)[0];
+  const levers: [string, Cand | undefined][] = [
+    ['baseline: fp32, fused graph, as exported', b],
+    ['graph style only (portable, vitopt session)', pick((c) => c.spec.prune === 1 && c.spec.quant === 'none' && c.spec.style !== b.spec.style)],
+    ['INT8 only (dynamic, same graph)', pick((c) => c.spec.prune === 1 && c.spec.quant === 'dynamic' && c.spec.style === b.spec.style && !c.spec.guardFloat)],
+    ['INT8 only (static, same graph)', pick((c) => c.spec.prune === 1 && c.spec.quant === 'static' && c.spec.style === b.spec.style)],
+    ['pruning only (70% FLOPs, refit)', pick((c) => c.spec.prune === 0.7 && c.spec.quant === 'none' && c.spec.style === b.spec.style)],
+    ['pruning 70% + dynamic INT8', pick((c) => c.spec.prune === 0.7 && c.spec.quant === 'dynamic' && c.spec.style === b.spec.style)],
+  ];
+  const chosen = rep.candidates.find((c) => c.id === rep.decision.chosen);
+  const out = [`**${r.case}** — \`${r.command}\` (${(r.seconds / 60).toFixed(1)} min; exit ${r.exit})`, '',
+    '| step | img/s | × baseline | p50 / p95 ms | peak MiB | size MB | top-1 (Δ pt) or quality | status |', '|---|---:|---:|---|---:|---:|---|---|'];
+  const line = (name: string, c: Cand | undefined, note = '') => {
+    if (!c) return;
+    const s = c.speed;
+    out.push(`| ${name} | ${f(s?.imagesPerSecond, 1)} | ${f(s?.ratio)}× | ${f(s?.p50Ms, 1)} / ${f(s?.p95Ms, 1)} | ${mib(s?.peakRssBytes)} | ${f(c.sizeBytes / 1e6, 2)} | ${acc(c)} | ${c.id === rep.decision.chosen ? 'chosen' : c.status === 'ok' ? (rep.decision.feasible.includes(c.id) ? 'feasible' : 'infeasible') : c.status}${note} |`);
+  };
+  if (rep.naive) out.push(`| naive path: portable graph, ONNX Runtime defaults | ${f(rep.naive.imagesPerSecond, 1)} | ${f(rep.naive.ratioToBaseline)}× | — | — | — | — | reference |`);
+  for (const [name, c] of levers) line(name, c);
+  line(`**tuner's choice**: ${chosen?.label ?? 'none'}`, chosen, '');
+  out.push('', `Verdict: ${r.verdict}`, `Speed-up of the choice: ${f(rep.speedup.sameSettings)}× the baseline at its batch and threads, ${f(rep.speedup.chosenSettings)}× at the chosen ones, ${f(rep.speedup.vsNaive)}× the naive path.` +
+    (r.independent ? ` Independently, \`vitopt eval\` on the full test split: ${f(100 * r.independent.baseTop1)}% → ${f(100 * r.independent.top1)}% (drop ${f(r.independent.drop)} pt).` : ''),
+    `Time: ${r.report.timeline.map((t) => `${t.stage} ${t.seconds.toFixed(0)} s`).join(', ')}.`, '');
+  return out;
+}
+
+const date = rows[0]?.report.date.slice(0, 10) ?? new Date().toISOString().slice(0, 10);
 const lines = [
   `# vitopt tune, end to end`,
   '',
-  `\`node dist/bench/tune.js --cases ${cases.join(',')}\`, ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model.trim()}, ${os.availableParallelism()} cores, CPU flags: ${flags.join(' ')}.`,
+  `\`node dist/bench/tune.js --cases ${cases.join(',')}\`, ${date}, ${rows[0]?.report.machine.cpu ?? os.cpus()[0]?.model.trim()}, ${rows[0]?.report.machine.cores ?? os.availableParallelism()} cores, CPU flags: ${(rows[0]?.report.cpuFlags ?? flags).join(' ')}.`,
+  'Each row of a case is a candidate the tuner measured in the same run (interleaved with the baseline); "× baseline" is the median per-round ratio.',
   '',
-  '| case | tune time | baseline img/s | naive img/s | chosen | chosen img/s | × baseline (same b/t) | × baseline (chosen b/t) | × naive | p95 ms before → after | peak MiB before → after | size MB before → after | top-1 before → after (tuner) | drop, `vitopt eval` |',
-  '|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|---|---|---:|',
+  ...rows.flatMap(caseStudy),
 ];
-for (const r of rows) {
-  const rep = r.report, b = rep.baseline, ch = rep.candidates.find((x) => x.id === rep.decision.chosen);
-  const acc = (x: typeof b | undefined) => (x?.accuracy ? (100 * x.accuracy.top1).toFixed(2) : x?.quality ? `SQNR ${x.quality.sqnrDb.toFixed(1)} dB` : '—');
-  lines.push(`| ${r.case} | ${(r.seconds / 60).toFixed(1)} min | ${f(b.speed?.imagesPerSecond, 1)} | ${f(rep.naive?.imagesPerSecond, 1)} | ${ch?.label ?? 'none feasible'} | ${f(ch?.speed?.imagesPerSecond, 1)} | ` +
-    `${f(rep.speedup.sameSettings)}× | ${f(rep.speedup.chosenSettings)}× | ${f(rep.speedup.vsNaive)}× | ${f(b.speed?.p95Ms, 1)} → ${f(ch?.speed?.p95Ms, 1)} | ` +
-    `${mib(b.speed?.peakRssBytes)} → ${mib(ch?.speed?.peakRssBytes)} | ${f(b.sizeBytes / 1e6, 1)} → ${f((ch?.sizeBytes ?? NaN) / 1e6, 1)} | ${acc(b)} → ${acc(ch)} | ` +
-    `${r.independent ? `${f(100 * r.independent.baseTop1)} → ${f(100 * r.independent.top1)} (${f(r.independent.drop)} pt)` : '—'} |`);
-}
-lines.push('', 'Verdicts:', '', ...rows.map((r) => `- ${r.case}: ${r.verdict} (\`${r.command}\`)`), '',
-  'Where the time went:', '', ...rows.map((r) => `- ${r.case}: ${r.report.timeline.map((t) => `${t.stage} ${t.seconds.toFixed(0)} s`).join(', ')}`), '');
 const md = lines.join('\n');
 process.stdout.write(md);
 await fs.mkdir(outDir, { recursive: true });
 await fs.writeFile(path.join(outDir, 'tune-bench.md'), md);
-await fs.writeFile(path.join(outDir, 'tune-bench.json'), JSON.stringify(rows.map(({ report, ...r }) => ({ ...r, report })), null, 2) + '\n');
-log(`wrote ${outDir}/tune-bench.{md,json}; reports in ${keep}/<case>/report.html`);
+if (rerender < 0) await fs.writeFile(path.join(outDir, 'tune-bench.json'), JSON.stringify(rows, null, 2) + '\n');
+log(`wrote ${outDir}/tune-bench.md${rerender < 0 ? ' and .json' : ''}; reports in ${keep}/<case>/report.html`);

@@ -22,9 +22,17 @@ import { contentHash, shellQuote as q, type TuneInput } from './input.js';
 
 /** Where finished stages are remembered across runs (the run store implements it). */
 export interface StageCache {
-  /** The bytes of a stage output made earlier under this id, or null. */
-  get(id: string): Uint8Array | null;
-  put(id: string, bytes: Uint8Array, info: { stage: string; label: string; settings: Record<string, string | number | boolean>; seconds: number }): void;
+  /** The bytes (and notes) of a stage output made earlier under this id, or null. */
+  get(id: string): { bytes: Uint8Array; notes: string[] } | null;
+  put(id: string, bytes: Uint8Array, info: { stage: string; label: string; settings: Record<string, string | number | boolean>; seconds: number; notes: string[] }): void;
+}
+
+/** The accuracy guard's search set: it reverts layers until the drop on these images fits. */
+export interface GuardSetting {
+  maxDrop: number;
+  data: Dataset;
+  spec: string;
+  images: number;
 }
 
 export interface Artifact {
@@ -41,6 +49,8 @@ export interface Artifact {
   /** Seconds spent making it in this run (0 when reused). */
   seconds: number;
   reused: boolean;
+  /** What a stage wants said about it (the guard: the layers it returned to float). */
+  notes: string[];
 }
 
 export interface BuildOptions {
@@ -51,6 +61,8 @@ export interface BuildOptions {
   engine: EngineOptions;
   runtime: string;
   cache: StageCache | null;
+  /** Set when guarded INT8 recipes may be built. */
+  guard?: GuardSetting;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -63,6 +75,7 @@ interface Stage {
   output: string;
   seconds: number;
   reused: boolean;
+  notes: string[];
 }
 
 const pct = (p: number) => Math.round(p * 100);
@@ -74,8 +87,8 @@ export class ArtifactBuilder {
   constructor(private readonly o: BuildOptions) {}
 
   async build(r: ArtifactRecipe): Promise<Artifact> {
-    const s = await this.quantized(r.prune, r.style, r.quant);
-    return { recipe: r, sha256: s.sha256, file: s.file, bytes: s.bytes, commands: s.commands, output: s.output, seconds: s.seconds, reused: s.reused };
+    const s = await this.quantized(r.prune, r.style, r.quant, !!r.guard);
+    return { recipe: r, sha256: s.sha256, file: s.file, bytes: s.bytes, commands: s.commands, output: s.output, seconds: s.seconds, reused: s.reused, notes: s.notes };
   }
 
   private once(key: string, make: () => Promise<Stage>): Promise<Stage> {
@@ -89,19 +102,22 @@ export class ArtifactBuilder {
 
   /** Run a stage unless the cache has its output; write the output to the scratch directory. */
   private async stage(id: string, name: string, label: string, settings: Record<string, string | number | boolean>,
-    commands: string[], output: string, make: () => Promise<ModelProto>): Promise<Stage> {
+    commands: string[], output: string, make: () => Promise<ModelProto | { model: ModelProto; notes: string[] }>): Promise<Stage> {
     const file = path.join(this.o.scratch, `${id}.onnx`);
-    let bytes = this.o.cache?.get(id) ?? null;
+    const cached = this.o.cache?.get(id) ?? null;
+    let bytes = cached?.bytes ?? null, notes = cached?.notes ?? [];
     let seconds = 0;
-    const reused = bytes !== null;
     if (!bytes) {
       const t0 = performance.now();
-      bytes = encodeModel(await make());
+      const made = await make();
+      const model = 'model' in made ? made.model : made;
+      notes = 'model' in made ? made.notes : [];
+      bytes = encodeModel(model);
       seconds = (performance.now() - t0) / 1000;
-      this.o.cache?.put(id, bytes, { stage: name, label, settings, seconds });
+      this.o.cache?.put(id, bytes, { stage: name, label, settings, seconds, notes });
     }
     await fs.writeFile(file, bytes);
-    return { id, file, sha256: contentHash(bytes), bytes: bytes.length, commands, output, seconds, reused };
+    return { id, file, sha256: contentHash(bytes), bytes: bytes.length, commands, output, seconds, reused: cached !== null, notes };
   }
 
   private idOf(parent: string, stage: string, settings: Record<string, string | number | boolean>): string {
@@ -135,28 +151,44 @@ export class ArtifactBuilder {
     });
   }
 
-  private quantized(prune: number, style: GraphStyleChoice, quant: QuantChoice): Promise<Stage> {
+  private quantized(prune: number, style: GraphStyleChoice, quant: QuantChoice, guard: boolean): Promise<Stage> {
     if (quant === 'none') return this.fp32(prune, style);
-    return this.once(recipeKey({ prune, style, quant }), async () => {
+    return this.once(recipeKey({ prune, style, quant, guard }), async () => {
       const parent = await this.fp32(prune, style);
       const c = this.o.calibration;
+      const g = guard ? this.o.guard : undefined;
+      if (guard && !g) throw new Error('internal: a guarded recipe without guard settings');
       // 'auto' INT8 storage follows the CPU: it is part of the stage's identity.
       const format = int8FormatFor(detectCpu());
       const settings: Record<string, string | number | boolean> = { mode: quant, format };
       if (quant === 'static') Object.assign(settings, { calibration: c!.spec, calibrationSize: c!.size });
-      const output = `${parent.output.replace(/\.onnx$/, '')}-${quant}.onnx`;
+      if (g) Object.assign(settings, { guardMaxDrop: g.maxDrop, guardData: g.spec, guardImages: g.images });
+      const output = `${parent.output.replace(/\.onnx$/, '')}-${quant}${g ? '-guard' : ''}.onnx`;
+      // The guard's data doubles as the static calibration set in `vitopt quantize`; here both are the calibration split.
       const cmd = `vitopt quantize ${parent.output} -o ${output} --mode ${quant}` +
-        (quant === 'static' ? ` --calibration-data ${q(c!.spec)} --calibration-size ${c!.size}` : '') + ' --no-bench';
-      return this.stage(this.idOf(parent.sha256, 'quantize', settings), 'quantize', `${quant} · ${style}${prune < 1 ? ` · prune ${pct(prune)}%` : ''}`,
+        (g ? ` --max-drop ${g.maxDrop} --data ${q(g.spec)} --eval-size ${g.images}` + (quant === 'static' ? ` --calibration-size ${c!.size}` : '')
+          : quant === 'static' ? ` --calibration-data ${q(c!.spec)} --calibration-size ${c!.size}` : '') + ' --no-bench';
+      return this.stage(this.idOf(parent.sha256, 'quantize', settings), 'quantize', `${quant}${g ? ' + guard' : ''} · ${style}${prune < 1 ? ` · prune ${pct(prune)}%` : ''}`,
         settings, [...parent.commands, cmd], output, async () => {
           const lib = await import('../compress/quantize/index.js');
           const model = await loadModel(parent.file);
-          const r = await lib.quantize(model, {
-            mode: quant, format: 'auto', engine: this.o.engine,
-            calibration: quant === 'static' ? lib.datasetSource(c!.data, c!.size, this.o.input.resolution, { normalize: this.o.input.normalize }) : undefined,
-            onProgress: (s, d, t) => this.o.onProgress?.(`quantize ${quant}: ${s}`, d, t),
+          const input = this.o.input;
+          const options = {
+            mode: quant as 'dynamic' | 'static' | 'int4', format: 'auto' as const, engine: this.o.engine,
+            calibration: quant === 'static' ? lib.datasetSource(c!.data, c!.size, input.resolution, { normalize: input.normalize }) : undefined,
+            onProgress: (s: string, d: number, t: number) => this.o.onProgress?.(`quantize ${quant}: ${s}`, d, t),
+          };
+          if (!g) return (await lib.quantize(model, options)).model;
+          const { guardedQuantize, DEFAULT_RANKING_SIZE } = await import('./quantize-guard.js');
+          // The same settings `vitopt quantize --max-drop` uses (reproduce.sh runs that command).
+          const r = await guardedQuantize(model, { ...options, analysis: await lib.analyze(model) }, {
+            maxDrop: g.maxDrop, data: g.data, limit: Math.min(g.images, g.data.size), rankingSize: DEFAULT_RANKING_SIZE, batchSize: 32,
+            engine: this.o.engine, resolution: input.resolution, normalize: input.normalize, labels: input.labels,
+            onProgress: (s, d, t) => this.o.onProgress?.(`guard ${quant}: ${s}`, d, t),
           });
-          return r.model;
+          const reverted = r.guard.reverted.map((x) => x.label);
+          return { model: r.result.model, notes: [`accuracy guard: ${reverted.length} layer(s) returned to float (${reverted.join(', ') || 'none'}); ` +
+            `drop ${r.guard.drop.toFixed(2)} pt on ${r.guard.images} images of ${g.spec}${r.guard.met ? '' : ' — still over the budget'}`] };
         });
     });
   }

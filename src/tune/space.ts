@@ -34,16 +34,18 @@ export interface ArtifactRecipe {
   prune: number;
   style: GraphStyleChoice;
   quant: QuantChoice;
+  /** INT8 with the accuracy guard's layer fallback (layers returned to float until the drop fits). */
+  guard?: boolean;
 }
 
 export function recipeKey(r: ArtifactRecipe): string {
-  return `p${r.prune}-${r.style}-${r.quant}`;
+  return `p${r.prune}-${r.style}-${r.quant}${r.guard ? '-guard' : ''}`;
 }
 
 const QUANT_NAMES: Record<QuantChoice, string> = { none: 'fp32', dynamic: 'dynamic INT8', static: 'static INT8', fp16: 'FP16', int4: 'INT4' };
 
 export function recipeLabel(r: ArtifactRecipe): string {
-  const parts = [r.prune < 1 ? `prune ${Math.round(r.prune * 100)}%` : '', QUANT_NAMES[r.quant]].filter(Boolean);
+  const parts = [r.prune < 1 ? `prune ${Math.round(r.prune * 100)}%` : '', QUANT_NAMES[r.quant] + (r.guard ? ' (guard)' : '')].filter(Boolean);
   return `${parts.join(' + ')} · ${r.style}`;
 }
 

@@ -202,18 +202,22 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
       get: (id) => {
         const r = store.finishedRun(id);
         const p = r?.status === 'done' && r.artifact ? store.artifactPath(r.artifact.sha256) : null;
-        return p ? new Uint8Array(readFileSync(p)) : null;
+        return p ? { bytes: new Uint8Array(readFileSync(p)), notes: r!.tags.notes ? JSON.parse(r!.tags.notes) as string[] : [] } : null;
       },
       put: (id, bytes, info) => {
         const a = store.putArtifact(bytes);
         const now = new Date().toISOString();
         store.saveRun({ id, experimentId: expId, label: info.label, stage: info.stage, status: 'done', params: info.settings,
-          metrics: { seconds: info.seconds, bytes: bytes.length }, tags: {}, artifact: { sha256: a.sha256, bytes: a.bytes }, startedAt: now, endedAt: now });
+          metrics: { seconds: info.seconds, bytes: bytes.length }, tags: info.notes.length ? { notes: JSON.stringify(info.notes) } : {},
+          artifact: { sha256: a.sha256, bytes: a.bytes }, startedAt: now, endedAt: now });
       },
     };
     const builder = new ArtifactBuilder({
       input, scratch, engine: { threads }, runtime, cache,
       calibration: calibData ? { data: calibData, spec: calibSpec!, size: calibrationSize } : null,
+      // The guard searches on the calibration split (not on the images the drop is then judged on).
+      guard: hasAccuracy && c.maxDrop !== undefined && calibData
+        ? { maxDrop: c.maxDrop, data: calibData, spec: calibSpec!, images: o.screenSize ?? DEFAULT_SCREEN } : undefined,
       onProgress: (stage, done, total) => emit({ kind: 'progress', stage: 'build', what: stage, done, total, etaS: null, best: null }),
     });
     const speed: SpeedSettings = { engine, resolution: input.resolution, duration: o.duration ?? 1.5,
@@ -289,6 +293,35 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
       } catch (e) {
         w.c.status = 'failed';
         w.c.reason = `accuracy run failed: ${(e as Error).message.split('\n')[0]}`;
+      }
+    }
+
+    // 4b. INT8 over the drop budget on the screen: the accuracy guard returns its most sensitive layers to
+    // float (NNCF's accuracy control). Only for unpruned models: a pruned model's drop is mostly the
+    // pruning's, which no quantization fallback can give back.
+    const maxDrop = c.maxDrop;
+    if (hasAccuracy && maxDrop !== undefined && calibData) {
+      const over = cands.filter((w): w is Working & { artifact: Artifact } => w.c.status !== 'failed' && w.artifact !== null && w.c.spec.prune === 1 && (w.c.spec.quant === 'dynamic' || w.c.spec.quant === 'static') &&
+        (w.c.accuracy?.drop ?? 0) > maxDrop);
+      if (over.length) stage('accuracy guard');
+      for (const w of over) {
+        if (clock.over()) break;
+        const r: ArtifactRecipe = { prune: w.c.spec.prune, style: w.c.spec.style, quant: w.c.spec.quant, guard: true };
+        emit({ kind: 'progress', stage: 'accuracy guard', what: candidateLabel(r, batch, threads), done: 0, total: 1, etaS: null, best: null });
+        try {
+          const g = work(r, await builder.build(r), batch, threads, engine, runtime, hardware);
+          if (g.artifact!.sha256 === w.artifact.sha256) {
+            notes.push(`${g.c.label}: the accuracy guard reverted nothing (on its search images the drop against its own fp32 parent already fits)`);
+            continue;
+          }
+          g.preds = await cachedPredictions(store, expId, g.artifact!, evalData!, o.data!, { ...evalOpts, limit: screenSize });
+          g.c.accuracy = paired(basePreds!, g.preds, screenSize < basePreds!.pred.length ? 'screen' : 'full');
+          notes.push(...g.artifact!.notes.map((n) => `${g.c.label}: ${n}`));
+          await speedRound(1, [baseline, g], naiveJob, log, speed, clock, emit, 'probe (guard)', rec);
+          cands.push(g);
+        } catch (e) {
+          notes.push(`${candidateLabel(r, batch, threads)}: the accuracy guard failed: ${(e as Error).message.split('\n')[0]}`);
+        }
       }
     }
 

@@ -172,3 +172,22 @@ test('tune: Ctrl-C leaves the store consistent and --resume finishes the job', a
     store2.close();
   }
 });
+
+test('tune: INT8 over the budget gets the accuracy guard fallback, and its commands rebuild the same bytes', async () => {
+  const dir = tmp();
+  const r = runCli(['tune', 'fashion-vit', '--data', 'fashion-mnist-subset', '--max-drop', '0', '--prune', '1', '--rounds', '1', '--duration', '0.2',
+    '--calibration-size', '32', '--screen-size', '400', '--eval-size', '400', '--threads', '2', '-o', path.join(dir, 'out'), '--store', path.join(dir, 'runs.db'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as TuneReport;
+  const guarded = report.candidates.filter((c) => /\(guard\)/.test(c.label));
+  assert.ok(guarded.length > 0, 'static INT8 loses 0.25 pt on these 400 images: the guard runs');
+  assert.ok(report.notes.some((n) => /accuracy guard: \d+ layer\(s\) returned to float/.test(n)));
+  const g = guarded.find((c) => c.commands.some((x) => /--max-drop 0 /.test(x)))!;
+  const rebuild = path.join(dir, 'rebuild');
+  await fs.mkdir(rebuild);
+  const script = ['set -eu', `vitopt() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }`, ...g.commands].join('\n');
+  const sh = spawn('sh', ['-c', script], { cwd: rebuild, stdio: 'ignore' });
+  assert.equal(await new Promise<number | null>((resolve) => sh.on('exit', resolve)), 0);
+  const out = /-o (\S+)/.exec(g.commands[g.commands.length - 1]!)![1]!;
+  assert.deepEqual(await fs.readFile(path.join(rebuild, out)), await fs.readFile(path.join(dir, 'artifacts', `${g.artifactId}.onnx`)));
+});
