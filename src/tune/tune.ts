@@ -190,12 +190,14 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     settings: { data: o.data ?? null, constraints: c, objective, engine, batch, findBatch: !!o.findBatch, threads, recipes: space.recipes.map(recipeKey),
       calibrationSize, screen: o.screenSize ?? DEFAULT_SCREEN, evalSize: o.evalSize ?? null } });
   store.startExperiment({ id: expId, name: `tune ${o.model}`, params: { model: o.model, data: o.data ?? '', objective, engine, batch, threads } });
-  const onSigint = () => {
+  // Ctrl-C (or a kill): every store write is a transaction of its own, so marking the job and closing is all there is to do.
+  const onSignal = (signal: NodeJS.Signals) => {
     try { store.finishExperiment(expId, 'interrupted'); store.close(); } catch { /* closing anyway */ }
     process.stderr.write(`\nvitopt tune: interrupted; the run store is consistent. Run the same command with --resume to continue.\n`);
-    process.exit(130);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
   };
-  process.once('SIGINT', onSigint);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const scratch = await fs.mkdtemp(path.join(tmpdir(), 'vitopt-tune-'));
   try {
     const cache: StageCache = {
@@ -398,13 +400,14 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     for (const f of files) await writeFileAtomic(path.join(o.output, f.name), f.data);
     if (chosen) await fs.chmod(path.join(o.output, 'reproduce.sh'), 0o755);
     for (const w of all()) saveCandidate(store, expId, w);
-    store.finishExperiment(expId, 'done', { chosen: chosen?.c.label ?? null, verdict: verdict(report), output: path.resolve(o.output) });
+    store.finishExperiment(expId, 'done', { chosen: chosen ? { id: chosen.c.id, label: chosen.c.label } : null, verdict: verdict(report), output: path.resolve(o.output) });
     return { report, feasible: chosen !== null };
   } catch (e) {
     try { store.finishExperiment(expId, 'failed', { error: (e as Error).message }); } catch { /* keep the first error */ }
     throw e;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     store.close();
     await fs.rm(scratch, { recursive: true, force: true });
   }
