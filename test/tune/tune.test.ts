@@ -191,3 +191,13 @@ test('tune: INT8 over the budget gets the accuracy guard fallback, and its comma
   const out = /-o (\S+)/.exec(g.commands[g.commands.length - 1]!)![1]!;
   assert.deepEqual(await fs.readFile(path.join(rebuild, out)), await fs.readFile(path.join(dir, 'artifacts', `${g.artifactId}.onnx`)));
 });
+
+test('tune: --time-budget stops the search and decides on what was measured', () => {
+  const dir = tmp();
+  const r = runCli(['tune', 'fashion-vit', ...SMALL, '--time-budget', '4', '-o', path.join(dir, 'out'), '--store', path.join(dir, 'runs.db'), '--json']);
+  assert.ok(r.status === 0 || r.status === 3, r.stderr);
+  const report = JSON.parse(r.stdout) as TuneReport;
+  assert.match(report.stoppedEarly ?? '', /--time-budget 4 s reached/);
+  assert.ok(report.candidates.some((c) => c.status === 'stopped' && /time budget/.test(c.reason ?? '')), 'the candidates not reached are listed as stopped');
+  assert.ok(report.baseline.speed, 'the baseline is always measured');
+});
