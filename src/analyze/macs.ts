@@ -10,6 +10,7 @@
  * 'constant' (applied once to the pooled vector: pre_logits, head).
  */
 import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
+import { hasMerging, mergeSchedule, tokenCounts } from '../models/tome.js';
 
 export type TokenScaling = 'linear' | 'quadratic' | 'constant';
 
@@ -43,6 +44,35 @@ export interface MacsReport {
   constant: number;
   /** 2·total: the matmul FLOPs. */
   flops: number;
+  /** Token Merging (ViT with a merge schedule): each block's tokens and MACs. Absent otherwise. */
+  blocks?: BlockMacs[];
+}
+
+/** One block of a token-merging ViT: attention runs on `tokens`, the MLP on `tokens − merged`. */
+export interface BlockMacs {
+  layer: number;
+  tokens: number;
+  merged: number;
+  /** q/k/v, scores, values and output projection on `tokens`. */
+  attention: number;
+  /** The merge itself: head-averaged key projection T·D·hd and the A×B similarity ⌈T/2⌉·⌊T/2⌋·hd. */
+  merge: number;
+  /** The MLP on the `tokens − merged` tokens left. */
+  mlp: number;
+  total: number;
+}
+
+/** Per-block MACs of a ViT, with the token counts its merge schedule gives (constant without one). */
+export function vitBlockMacs(c: VitConfig): BlockMacs[] {
+  const D = c.hidden, t = tokenCounts(c), r = mergeSchedule(c);
+  return Array.from({ length: c.layers }, (_, l) => {
+    const { heads, headDim: hd, mlp: M } = vitLayer(c, l);
+    const A = heads * hd, T = t[l]!;
+    const attention = 3 * T * D * A + 2 * T * T * A + T * A * D;
+    const merge = r[l]! > 0 ? T * D * hd + Math.ceil(T / 2) * Math.floor(T / 2) * hd : 0;
+    const mlp = 2 * t[l + 1]! * D * M;
+    return { layer: l, tokens: T, merged: r[l]!, attention, merge, mlp, total: attention + merge + mlp };
+  });
 }
 
 /** `total` over all layers; `perLayer` is one block's share (the mean when pruned layers differ). */
@@ -59,6 +89,7 @@ function overLayers(n: number, f: (l: number) => number): number {
 }
 
 function vitComponents(c: VitConfig): MacComponent[] {
+  if (hasMerging(c)) return mergingVitComponents(c);
   const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, P = c.patch, L = c.layers;
   const R = c.representation ?? 0;
   const headIn = R || D;
@@ -72,6 +103,30 @@ function vitComponents(c: VitConfig): MacComponent[] {
     component('attentionValues', 'attention probs × v', 'L·T²·D', overLayers(L, (l) => T * T * A(l)), L, 'quadratic'),
     component('attentionOut', 'attention output projection', 'L·T·D²', overLayers(L, (l) => T * A(l) * D), L, 'linear'),
     component('mlp', 'MLP (D→M→D)', 'L·2·T·D·M', overLayers(L, (l) => 2 * T * D * vitLayer(c, l).mlp), L, 'linear'),
+    component('preLogits', 'pre_logits (D→R)', 'D·R', 0, 0, 'constant', D * R),
+    component('head', 'classifier head', `${R ? 'R' : 'D'}·K`, 0, 0, 'constant', headIn * c.classes),
+  ];
+}
+
+/** A ViT with Token Merging: block l's attention sees T_l tokens, its MLP T_l − r_l (src/models/tome.ts). */
+function mergingVitComponents(c: VitConfig): MacComponent[] {
+  const N = patchTokens(c), D = c.hidden, P = c.patch, L = c.layers;
+  const R = c.representation ?? 0;
+  const headIn = R || D;
+  const t = tokenCounts(c), r = mergeSchedule(c);
+  const A = (l: number) => vitLayer(c, l).heads * vitLayer(c, l).headDim;
+  const hd = (l: number) => vitLayer(c, l).headDim;
+  const merging = (l: number) => r[l]! > 0;
+  return [
+    component('patchEmbedding', 'patch embedding (conv P×P/P)', 'N·P²·3·D', 0, 0, 'linear', N * P * P * 3 * D),
+    component('qkv', 'attention q, k, v projections', 'Σ_l 3·T_l·D²', overLayers(L, (l) => 3 * t[l]! * D * A(l)), L, 'linear'),
+    component('attentionScores', 'attention scores q·kᵀ', 'Σ_l T_l²·D', overLayers(L, (l) => t[l]! * t[l]! * A(l)), L, 'quadratic'),
+    component('attentionValues', 'attention probs × v', 'Σ_l T_l²·D', overLayers(L, (l) => t[l]! * t[l]! * A(l)), L, 'quadratic'),
+    component('attentionOut', 'attention output projection', 'Σ_l T_l·D²', overLayers(L, (l) => t[l]! * A(l) * D), L, 'linear'),
+    component('mergeMetric', 'ToMe metric (head-averaged keys)', 'Σ_{r_l>0} T_l·D·hd', overLayers(L, (l) => (merging(l) ? t[l]! * D * hd(l) : 0)), L, 'linear'),
+    component('mergeScores', 'ToMe similarity A×B', 'Σ_{r_l>0} ⌈T_l/2⌉·⌊T_l/2⌋·hd',
+      overLayers(L, (l) => (merging(l) ? Math.ceil(t[l]! / 2) * Math.floor(t[l]! / 2) * hd(l) : 0)), L, 'quadratic'),
+    component('mlp', 'MLP (D→M→D) on T_l − r_l tokens', 'Σ_l 2·(T_l − r_l)·D·M', overLayers(L, (l) => 2 * t[l + 1]! * D * vitLayer(c, l).mlp), L, 'linear'),
     component('preLogits', 'pre_logits (D→R)', 'D·R', 0, 0, 'constant', D * R),
     component('head', 'classifier head', `${R ? 'R' : 'D'}·K`, 0, 0, 'constant', headIn * c.classes),
   ];
@@ -105,6 +160,7 @@ export function macs(c: ModelConfig): MacsReport {
     quadratic: sum((m) => m.scaling === 'quadratic'),
     constant: sum((m) => m.scaling === 'constant'),
     flops: 2 * total,
+    ...(hasMerging(c) ? { blocks: vitBlockMacs(c) } : {}),
   };
 }
 

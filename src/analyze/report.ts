@@ -2,10 +2,11 @@
  * The architecture analysis as one report object (what `vitopt analyze --json` prints) and its
  * Markdown rendering. Everything here is assembled from params/macs/memory/scaling/roofline.
  */
-import { type ModelConfig, describe, gridSize, patchTokens, sequenceLength } from '../models/config.js';
+import { type ModelConfig, type VitConfig, describe, gridSize, patchTokens, sequenceLength } from '../models/config.js';
 import { UserError } from '../errors.js';
 import { type ParamBreakdown, paramBreakdown } from './params.js';
-import { type ElementwiseEstimate, type MacsReport, elementwiseFlops, macs } from './macs.js';
+import { type ElementwiseEstimate, type MacsReport, elementwiseFlops, macs, vitBlockMacs } from './macs.js';
+import { checkMergeSchedule, describeMerging, hasMerging, unmerged } from '../models/tome.js';
 import { type ActivationMemory, type WeightBytes, activationMemory, weightBytes } from './memory.js';
 import { type Crossover, type ScalingRow, DEFAULT_RESOLUTIONS, crossover, scalingTable } from './scaling.js';
 import { type HardwareProfile, type RooflineBound, DEFAULT_PROFILE, rooflineBound } from './roofline.js';
@@ -62,6 +63,10 @@ export function withOverrides(base: ModelConfig, o: { resolution?: number; class
         ? `resolution ${r} px (native ${base.resolution}): position embedding interpolated from ${g0}×${g0} to ${g}×${g} (spec §3.5); parameters count the new length`
         : `resolution ${r} px (native ${base.resolution}): the Mixer *architecture* at that resolution — its token-mixing weights are S×D_S (S=${patchTokens(config)} instead of ${patchTokens(base)}), so it needs new token-mixing weights; a ${base.resolution}-px checkpoint cannot run there`);
     }
+    if (config.family === 'vit' && config.mergeTokens) {
+      // A merge schedule belongs to a token count: it must still fit at the new resolution.
+      checkMergeSchedule(config, config.mergeTokens, `--resolution ${r}: the model's merge schedule`);
+    }
     if (r % config.patch !== 0) {
       notes.push(config.family === 'vit'
         ? `${r} is not a multiple of the patch ${config.patch}: the VALID patch conv drops the last ${r % config.patch} pixel rows/columns`
@@ -80,6 +85,10 @@ export function analyze(c: ModelConfig, opts: AnalyzeOptions = {}): AnalysisRepo
   notes.push('MACs count matrix products only (FLOPs = 2·MACs); elementwise FLOPs are a separate estimate');
   if (c.family === 'mixer') {
     notes.push('Mixer token mixing is linear in S only for a fixed D_S; its S×D_S weights tie a checkpoint to one resolution');
+  }
+  if (hasMerging(c)) {
+    notes.push(`Token Merging: ${describeMerging(c)}; MACs and the roofline count each block at its own token count; ` +
+      'elementwise FLOPs, activation memory (its peak is in the first block, before any merge) and the resolution scaling are for the unmerged sequence');
   }
   return {
     model: c.name ?? describe(c),
@@ -103,6 +112,11 @@ export function analyze(c: ModelConfig, opts: AnalyzeOptions = {}): AnalysisRepo
 }
 
 // --- rendering --------------------------------------------------------------------------------------
+
+/** One block's MACs without merging. */
+function unmergedBlockMacs(c: ModelConfig, l: number): number {
+  return vitBlockMacs(unmerged(c) as VitConfig)[l]!.total;
+}
 
 const int = (n: number) => n.toLocaleString('en-US');
 const giga = (n: number) => (n / 1e9).toFixed(3);
@@ -142,6 +156,14 @@ export function renderText(r: AnalysisReport): string {
   ], right(2, 3)), '',
   `Linear in tokens ${giga(m.linear)} G (${pct(m.linear / m.total)}), quadratic ${giga(m.quadratic)} G ` +
     `(${pct(m.quadratic / m.total)}), constant ${giga(m.constant)} G. Matmul FLOPs = 2·MACs = ${giga(m.flops)} GFLOPs.`, '');
+
+  if (m.blocks) {
+    out.push('## Token merging (exact MACs per block)', '', table(['block', 'tokens in', 'merged', 'tokens out', 'attention GMACs', 'merge GMACs', 'MLP GMACs', 'total GMACs', 'vs unmerged block'],
+      m.blocks.map((b) => [b.layer, b.tokens, b.merged, b.tokens - b.merged, giga(b.attention), giga(b.merge), giga(b.mlp), giga(b.total),
+        pct(b.total / unmergedBlockMacs(r.config, b.layer))]), right(1, 2, 3, 4, 5, 6, 7, 8)), '',
+    `Whole model: ${giga(m.total)} GMACs against ${giga(macs(unmerged(r.config)).total)} unmerged ` +
+      `(${(macs(unmerged(r.config)).total / m.total).toFixed(2)}× fewer).`, '');
+  }
 
   const e = r.elementwise;
   out.push(`Elementwise FLOPs (ESTIMATE: ${e.assumption}): LayerNorm ${giga(e.layerNorm)} G, ` +

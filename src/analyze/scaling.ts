@@ -13,6 +13,7 @@
  */
 import { type ModelConfig, gridSize, patchTokens, sequenceLength } from '../models/config.js';
 import { macs } from './macs.js';
+import { unmerged } from '../models/tome.js';
 
 export const DEFAULT_RESOLUTIONS = [112, 160, 224, 288, 384, 448, 512];
 
@@ -43,9 +44,10 @@ export function usableResolutions(c: ModelConfig, resolutions = DEFAULT_RESOLUTI
   return [...set].sort((a, b) => a - b);
 }
 
+/** The architecture's scaling: a Token Merging schedule belongs to one token count, so it is left out. */
 export function scalingTable(c: ModelConfig, resolutions = DEFAULT_RESOLUTIONS): ScalingRow[] {
   return usableResolutions(c, resolutions).map((resolution) => {
-    const at: ModelConfig = { ...c, resolution };
+    const at: ModelConfig = { ...unmerged(c), resolution };
     const m = macs(at);
     const row: ScalingRow = {
       resolution,
@@ -82,6 +84,7 @@ export interface Crossover {
 /** Where ViT's quadratic attention starts to dominate; null for Mixer (no quadratic term). */
 export function crossover(c: ModelConfig): Crossover | null {
   if (c.family !== 'vit') return null;
+  c = unmerged(c);
   const D = c.hidden, M = c.mlp;
   let g = 1;
   for (;; g++) {

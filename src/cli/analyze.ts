@@ -5,6 +5,7 @@ import { isZooName, zooConfig } from '../models/zoo.js';
 import { analyze, renderText, withOverrides } from '../analyze/report.js';
 import { DEFAULT_PROFILE, type HardwareProfile } from '../analyze/roofline.js';
 import { emit, floatArg, intArg } from './common.js';
+import { parseMergeTokens, withMergeConfig } from '../models/tome.js';
 
 /**
  * Zoo names are answered here; anything else (checkpoint, ONNX file, fashion-vit/-mixer) goes to
@@ -32,6 +33,7 @@ interface Opts {
   fp32Gflops?: number;
   int8Gops?: number;
   memGbs?: number;
+  mergeTokens?: string;
   json?: boolean;
 }
 
@@ -61,10 +63,14 @@ export function register(program: Command): void {
     .option('--fp32-gflops <n>', 'fp32 matmul ceiling, GFLOP/s (default: the cached `vitopt hw` profile, else 300: ORT MatMul on the project VM)', positive('--fp32-gflops'))
     .option('--int8-gops <n>', 'int8 matmul ceiling, GOP/s', positive('--int8-gops'))
     .option('--mem-gbs <n>', 'memory bandwidth, GB/s', positive('--mem-gbs'))
+    .option('--merge-tokens <r>', 'Token Merging: r tokens merged in every block, or r0,r1,... one per layer (ViT; exact MACs per block)')
     .option('--json', 'print the report object as JSON')
     .action(async (spec: string, o: Opts) => {
+      const merge = o.mergeTokens === undefined ? undefined : parseMergeTokens(o.mergeTokens);
       const base = await loadConfig(spec);
-      const { config, notes } = withOverrides(base, { resolution: o.resolution, classes: o.classes });
+      const over = withOverrides(base, { resolution: o.resolution, classes: o.classes });
+      const notes = over.notes;
+      const config = merge === undefined ? over.config : withMergeConfig(over.config, merge);
       const report = analyze(config, { batch: o.batch, profile: await profileFrom(o), notes });
       await emit(report, renderText(report), o.json);
     });

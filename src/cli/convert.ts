@@ -11,7 +11,14 @@ import { countParams } from '../analyze/params.js';
 import { assertWritable } from '../util/atomic.js';
 import { verifyExport } from '../export/verify.js';
 import type { ModelIR } from '../models/ir.js';
-import { emit, intArg } from './common.js';
+import { emit, intArg, oneOf } from './common.js';
+import { FileError } from '../errors.js';
+import { loadModel, metadata } from '../formats/onnx.js';
+import { META_CONFIG, META_STYLE } from '../models/metadata.js';
+import { irFromOnnx } from '../compress/prune/from-onnx.js';
+import { META_QUANTIZATION } from '../compress/quantize/quantize.js';
+import { checkAgainstNamed } from '../models/infer.js';
+import { describeMerging, hasMerging, MERGE_POOLS, type MergePool, parseMergeTokens, withMergeSchedule } from '../models/tome.js';
 
 interface ConvertOptions {
   output: string;
@@ -23,12 +30,34 @@ interface ConvertOptions {
   classes?: number;
   externalData?: boolean;
   verify?: boolean;
+  mergeTokens?: string;
+  mergePool?: string;
   json?: boolean;
+}
+
+/** A vitopt .onnx export read back to its IR (so a pruned model can be re-exported, e.g. with ToMe), and its graph style. */
+async function loadExport(file: string): Promise<{ ir: ModelIR; style: GraphStyle }> {
+  const m = await loadModel(file);
+  const meta = metadata(m);
+  if (!meta[META_CONFIG]) {
+    throw new FileError(file, 'is not a vitopt export (no vitopt.config metadata); convert takes a checkpoint (.npz, .safetensors, ' +
+      'fashion-vit, fashion-mixer) or an .onnx file written by vitopt');
+  }
+  if (meta[META_QUANTIZATION]) {
+    throw new FileError(file, 'is quantized; convert the float32 model (e.g. add --merge-tokens), then quantize the result');
+  }
+  const ir = irFromOnnx(m, file);
+  return { ir, style: meta[META_STYLE] === 'portable' ? 'portable' : 'ort' };
 }
 
 export async function convert(checkpoint: string | undefined, o: ConvertOptions) {
   await assertWritable(o.output);
+  // Syntax of the ToMe options first: nothing is read before a bad flag is reported.
+  const merge = o.mergeTokens === undefined ? undefined : parseMergeTokens(o.mergeTokens);
+  const pool = o.mergePool === undefined ? undefined : oneOf<MergePool>('--merge-pool', o.mergePool, MERGE_POOLS);
+  if (pool !== undefined && merge === undefined) throw new UserError('--merge-pool goes with --merge-tokens');
   let ir: ModelIR;
+  let inputStyle: GraphStyle = 'ort';
   if (o.randomWeights) {
     if (checkpoint) throw new UserError('give either a checkpoint or --random-weights, not both');
     if (!o.config) throw new UserError('--random-weights needs --config NAME (see vitopt models)');
@@ -39,9 +68,17 @@ export async function convert(checkpoint: string | undefined, o: ConvertOptions)
   } else {
     if (!checkpoint) throw new UserError('missing <checkpoint> (or use --config NAME --random-weights)');
     if (o.classes) throw new UserError('--classes applies to --random-weights only (a checkpoint has its own head)');
-    ir = await loadCheckpoint(checkpoint, { config: o.config, resolution: o.resolution });
+    if (/\.onnx$/i.test(checkpoint)) {
+      ({ ir, style: inputStyle } = await loadExport(checkpoint));
+      if (o.config) checkAgainstNamed(ir.config, o.config, checkpoint);
+      if (o.resolution && o.resolution !== ir.config.resolution) setResolution(ir, o.resolution);
+    } else {
+      ir = await loadCheckpoint(checkpoint, { config: o.config, resolution: o.resolution });
+    }
   }
-  const style: GraphStyle = o.portable ? 'portable' : 'ort';
+  if (merge !== undefined) ir = withMergeSchedule(ir, merge, { pool });
+  // A vitopt .onnx input keeps its graph style unless --portable.
+  const style: GraphStyle = o.portable ? 'portable' : inputStyle;
   const model = exportModel(ir, style);
   const verification = o.verify ? await verifyExport(ir, model) : null;
   const { files } = await saveModel(o.output, model, { external: o.externalData });
@@ -53,8 +90,8 @@ export async function convert(checkpoint: string | undefined, o: ConvertOptions)
 
 export function register(program: Command): void {
   program.command('convert')
-    .description('export a checkpoint (.npz, .safetensors, fashion-vit, fashion-mixer) or a zoo config with random weights to ONNX')
-    .argument('[checkpoint]', 'checkpoint path or reference model name')
+    .description('export a checkpoint (.npz, .safetensors, fashion-vit, fashion-mixer), a vitopt .onnx export, or a zoo config with random weights to ONNX')
+    .argument('[checkpoint]', 'checkpoint path, reference model name, or an .onnx file written by vitopt (e.g. a pruned model)')
     .requiredOption('-o, --output <file>', 'output .onnx file')
     .option('--resolution <px>', 'input side; resizes a ViT position embedding as the official loader does', intArg('--resolution'))
     .option('--portable', 'standard ONNX ops only (loads in onnxruntime-web); default is the ONNX Runtime fused graph')
@@ -64,6 +101,8 @@ export function register(program: Command): void {
     .option('--classes <k>', 'classes for --random-weights', intArg('--classes'))
     .option('--external-data', 'write weights to <output>.data (automatic above 1.8 GB)')
     .option('--verify', 'compare the exported graph with the float64 reference on random inputs (slow for big models)')
+    .option('--merge-tokens <r>', 'Token Merging (ToMe, ViT only): merge r tokens in every block, or r0,r1,... one per layer (0 = none); docs/token-merging.md')
+    .option('--merge-pool <kind>', `gap models with --merge-tokens: mean of the merged tokens, ${MERGE_POOLS.join('|')} (default weighted: by token size)`)
     .option('--json', 'print the report as JSON')
     .action(async (checkpoint: string | undefined, o: ConvertOptions) => {
       const r = await convert(checkpoint, o);
@@ -72,6 +111,7 @@ export function register(program: Command): void {
         `wrote ${r.files.join(' + ')} (${r.style} graph, ${r.nodes} nodes, ${(r.weightBytes / 2 ** 20).toFixed(1)} MiB weights)`,
         `model: ${describe(r.config)}; ${r.params.toLocaleString('en-US')} parameters; source ${ref ? ref.checkpoint : r.source}`,
       ];
+      if (hasMerging(r.config)) lines.push(`token merging: ${describeMerging(r.config)}`);
       if (r.verification) {
         lines.push(`verified against the float64 reference on ${r.verification.images} random images: ` +
           `relative error ${r.verification.relativeError.toExponential(2)} (bar ${r.verification.tolerance})`);

@@ -80,8 +80,14 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
   const calibData = o.data && lib.isStructured(method) ? await openDataSpec(o.data) : null;
   const evalData = o.eval ? await openDataSpec(o.eval) : null;
 
-  const { ir, style: inputStyle } = await loadIR(modelSpec);
+  const { ir: loaded, style: inputStyle } = await loadIR(modelSpec);
   const style: GraphStyle = o.portable ? 'portable' : inputStyle ?? 'ort';
+  // Token Merging: structured pruning calibrates and refits the unmerged model (one token per patch in
+  // every block); the merge schedule goes back on the result (docs/token-merging.md).
+  const tome = await import('../models/tome.js');
+  const merged = lib.isStructured(method) && tome.hasMerging(loaded.config) ? loaded.config : null;
+  const ir = merged ? tome.withMergeSchedule(loaded, 0) : loaded;
+  const remerge = (x: ModelIR) => (merged ? tome.withMergeSchedule(x, merged.mergeTokens, { pool: merged.mergePool }) : x);
   if (lib.isStructured(method)) {
     const { kindsFor } = await import('../compress/prune/structured.js');
     kindsFor(method, ir.config); // e.g. heads on a Mixer: fail before reading images
@@ -91,16 +97,17 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
     const calib = calibData
       ? await lib.loadCalibration(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, ir.config.resolution, { normalize: ir.config.normalize })
       : null;
-    const outcome = await lib.prune(ir, { ...options, onProgress: (s, d, t) => progress.update(s, d, t) }, calib);
+    const pruned = await lib.prune(ir, { ...options, onProgress: (s, d, t) => progress.update(s, d, t) }, calib);
+    const outcome = { ...pruned, ir: remerge(pruned.ir) };
     const { assessPruned } = await import('../tune/prune-assess.js');
-    const assessment = await assessPruned(ir, outcome, {
+    const assessment = await assessPruned(loaded, outcome, {
       style, evalData: evalData ?? undefined, evalSize: o.evalSize, engine: options.engine,
       bench: o.bench ? { batch: o.benchBatch } : false, onProgress: (s, d, t) => progress.update(s, d, t),
     });
     progress.finish();
     const { buildPruneReport, formatPruneReport } = await import('../tune/prune-report.js');
     const report = buildPruneReport({
-      model: modelSpec, output: o.output, original: ir, outcome, options,
+      model: modelSpec, output: o.output, original: loaded, outcome, options,
       calibration: calib ? { dataset: calib.name, images: calib.images } : null, assessment,
     });
     // Everything succeeded: now write, each file atomically.

@@ -3,7 +3,7 @@
  * patch conv -> tokens (+cls) + pos-emb -> L pre-LN blocks -> encoder_norm -> pool -> [pre_logits] -> head.
  */
 import type { VitConfig } from '../models/config.js';
-import { gridSize, vitLayer } from '../models/config.js';
+import { gridSize, sequenceLength, vitLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
 import { vitBlock } from '../models/layout.js';
@@ -11,6 +11,8 @@ import { int, ints } from '../formats/onnx.js';
 import type { Tensor } from '../tensor.js';
 import { addAndNorm, biasGelu, type Ctx, dense, layerNorm, MS, reshaped, splitHeads } from './layers.js';
 import { patchEmbedding } from './patch.js';
+import { checkMergeSchedule, mergePool, mergeSchedule } from '../models/tome.js';
+import { mergeMetric, mergeTokens, poolMerged, sizeBias, type Sizes } from './tome.js';
 
 function scaled(t: Tensor, s: number): Tensor {
   return { dims: t.dims, data: t.data.map((v) => v * s) };
@@ -37,8 +39,11 @@ function concat1d(parts: Tensor[]): Tensor {
   return { dims: [out.length], data: out };
 }
 
-/** Self-attention on LayerNorm output `y` ([B, T, D]); returns the projected output before the bias. */
-function attention(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number): { out: string; outBias: Tensor } {
+/**
+ * Self-attention on LayerNorm output `y` ([B, T, D]); returns the projected output before the bias.
+ * `bias` (ToMe's proportional attention, log token size per key) is added to the scaled logits.
+ */
+function attention(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number, bias: string | null = null): { out: string; outBias: Tensor } {
   const D = cfg.hidden;
   const { heads: H, headDim: hd } = vitLayer(cfg, l);
   const A = H * hd; // attention width (< D when heads were pruned)
@@ -52,7 +57,8 @@ function attention(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number): {
     // One contrib Attention node: packed QKV projection, scaled dot product (1/sqrt(hd)), softmax.
     const w = g.weight(`${p}/qkv/kernel`, concatColumns([k2('query'), k2('key'), k2('value')]));
     const b = g.weight(`${p}/qkv/bias`, concat1d([b1('query'), b1('key'), b1('value')]));
-    ctx = g.op('Attention', [y, w, b], { num_heads: int(H) }, { domain: MS, name: `${p}/Attention` });
+    // ToMe's size bias goes in as `attention_bias` (input 5; mask_index and past omitted).
+    ctx = g.op('Attention', bias ? [y, w, b, '', '', bias] : [y, w, b], { num_heads: int(H) }, { domain: MS, name: `${p}/Attention` });
   } else {
     // The query is scaled before QK^T, as flax does (spec §3.2); folded into Wq and bq.
     const s = 1 / Math.sqrt(hd);
@@ -62,7 +68,9 @@ function attention(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number): {
     const qh = splitHeads(c, q, H, hd, [0, 2, 1, 3], `${p}/q_heads`); // [B, H, T, hd]
     const kt = splitHeads(c, k, H, hd, [0, 2, 3, 1], `${p}/k_heads`); // [B, H, hd, T]
     const vh = splitHeads(c, v, H, hd, [0, 2, 1, 3], `${p}/v_heads`);
-    const probs = g.op('Softmax', [g.op('MatMul', [qh, kt], {}, { name: `${p}/scores` })], { axis: int(-1) }, { name: `${p}/softmax` });
+    let scores = g.op('MatMul', [qh, kt], {}, { name: `${p}/scores` });
+    if (bias) scores = g.op('Add', [scores, bias], {}, { name: `${p}/size_bias` });
+    const probs = g.op('Softmax', [scores], { axis: int(-1) }, { name: `${p}/softmax` });
     const o = g.op('Transpose', [g.op('MatMul', [probs, vh], {}, { name: `${p}/context` })], { perm: ints([0, 2, 1, 3]) });
     ctx = g.op('Reshape', [o, g.int64(`${p}/merge_shape`, [0, 0, A])], {}, { name: `${p}/merge_heads` });
   }
@@ -77,6 +85,7 @@ export function buildVit(c: Ctx, ir: ModelIR, pixels: string): string {
   const N = gridSize(cfg) ** 2;
   const pos = weight(ir, 'Transformer/posembed_input/pos_embedding');
   const hasCls = cfg.classifier === 'token';
+  if (cfg.mergeTokens) checkMergeSchedule(cfg, cfg.mergeTokens, 'merge schedule (mergeTokens)');
 
   // Patch tokens + their position embeddings.
   let x = patchEmbedding(c, pixels, weight(ir, 'embedding/kernel'), weight(ir, 'embedding/bias'), 'embedding');
@@ -94,10 +103,24 @@ export function buildVit(c: Ctx, ir: ModelIR, pixels: string): string {
   // Encoder: y = LN(x) is carried between blocks so that each residual add fuses with the next LN.
   const ln = (l: number, i: 0 | 1) => [weight(ir, `${vitBlock(l)}/LayerNorm_${i}/scale`), weight(ir, `${vitBlock(l)}/LayerNorm_${i}/bias`)] as const;
   let y = layerNorm(c, x, ...ln(0, 0), `${vitBlock(0)}/LayerNorm_0`);
+  // Token Merging (src/export/tome.ts): block l merges r[l] tokens between attention and MLP.
+  const r = mergeSchedule(cfg);
+  let T = sequenceLength(cfg);
+  let size: Sizes = null;
   for (let l = 0; l < cfg.layers; l++) {
     const b = vitBlock(l);
-    const att = attention(c, cfg, ir, y, l);
-    [y, x] = addAndNorm(c, att.out, x, att.outBias, ...ln(l, 1), `${b}/LayerNorm_1`);
+    const att = attention(c, cfg, ir, y, l, size && sizeBias(c, size, T, `${b}/tome/size_bias`));
+    if (r[l]! > 0) {
+      // x + attention, merged, then LayerNorm_1 on the T − r tokens.
+      const metric = mergeMetric(c, cfg, ir, y, l);
+      const res = g.op('Add', [g.op('Add', [att.out, g.weight(`${b}/LayerNorm_1/skip_bias`, att.outBias)]), x], {},
+        { name: `${b}/LayerNorm_1/residual` });
+      ({ x, size } = mergeTokens(c, res, size, metric, { T, r: r[l]!, hasCls, name: `${b}/tome/merge` }));
+      T -= r[l]!;
+      y = layerNorm(c, x, ...ln(l, 1), `${b}/LayerNorm_1`);
+    } else {
+      [y, x] = addAndNorm(c, att.out, x, att.outBias, ...ln(l, 1), `${b}/LayerNorm_1`);
+    }
     const h = biasGelu(c, g.op('MatMul', [y, g.weight(`${b}/MlpBlock_0/Dense_0/kernel`, weight(ir, `${b}/MlpBlock_0/Dense_0/kernel`))]),
       weight(ir, `${b}/MlpBlock_0/Dense_0/bias`), `${b}/MlpBlock_0/gelu`);
     const m = g.op('MatMul', [h, g.weight(`${b}/MlpBlock_0/Dense_1/kernel`, weight(ir, `${b}/MlpBlock_0/Dense_1/kernel`))]);
@@ -112,7 +135,8 @@ export function buildVit(c: Ctx, ir: ModelIR, pixels: string): string {
   // Pool: the cls token, or the mean over all tokens.
   let z = hasCls
     ? g.op('Gather', [y, g.int64('cls_index', [0], [])], { axis: int(1) }, { name: 'pool_token' })
-    : g.op('ReduceMean', [y], { axes: ints([1]), keepdims: int(0) }, { name: 'pool_gap' });
+    : size ? poolMerged(c, y, size, N, mergePool(cfg))
+      : g.op('ReduceMean', [y], { axes: ints([1]), keepdims: int(0) }, { name: 'pool_gap' });
   if (cfg.representation) {
     z = g.op('Tanh', [dense(c, z, weight(ir, 'pre_logits/kernel'), weight(ir, 'pre_logits/bias'), 'pre_logits')]);
   }

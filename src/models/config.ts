@@ -41,6 +41,13 @@ export interface VitConfig extends Numerics {
   layerHeads?: number[];
   layerMlp?: number[];
   headDim?: number;
+  /**
+   * Token Merging (ToMe, docs/token-merging.md): tokens merged in each block, one entry per layer
+   * (absent = none). See src/models/tome.ts.
+   */
+  mergeTokens?: number[];
+  /** gap models with ToMe: 'weighted' (Σ size·x / Σ size, default) or 'mean' (plain, as the reference code). */
+  mergePool?: 'weighted' | 'mean';
 }
 
 export interface MixerConfig extends Numerics {
@@ -99,7 +106,8 @@ export function describe(c: ModelConfig): string {
     return `ViT patch ${c.patch}, D=${c.hidden}, MLP=${c.mlp}, heads=${c.heads}, layers=${c.layers}, ` +
       `${c.classifier}${c.representation ? `, pre_logits ${c.representation}` : ''}, ${c.classes} classes, ${c.resolution}px` +
       (isPruned(c) ? `; pruned: heads [${Array.from({ length: c.layers }, (_, l) => vitLayer(c, l).heads)}], ` +
-        `MLP [${Array.from({ length: c.layers }, (_, l) => vitLayer(c, l).mlp)}]` : '');
+        `MLP [${Array.from({ length: c.layers }, (_, l) => vitLayer(c, l).mlp)}]` : '') +
+      (c.mergeTokens?.some((r) => r > 0) ? `; ToMe r [${c.mergeTokens}]${c.classifier === 'gap' ? ` (${c.mergePool ?? 'weighted'} pooling)` : ''}` : '');
   }
   return `Mixer patch ${c.patch}, C=${c.hidden}, blocks=${c.blocks}, D_S=${c.tokensMlp}, D_C=${c.channelsMlp}, ` +
     `${c.classes} classes, ${c.resolution}px` +

@@ -92,11 +92,74 @@ function patchify(img: Float64Array, side: number, P: number, kernel: Float64Arr
   return out;
 }
 
-function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array): Float64Array {
+/** Options of the reference forward pass. */
+export interface ReferenceOptions {
+  /**
+   * How Token Merging breaks exact ties in similarity: 'lowest' (the rule vitopt's graphs follow, as
+   * ONNX TopK/ArgMax do: the lowest index wins) or 'highest' (only for tests that prove a tie matters).
+   */
+  mergeTies?: 'lowest' | 'highest';
+}
+
+/**
+ * One Token Merging step (Bolya et al., ICLR 2023, §3; written from the paper and the description in
+ * docs/token-merging.md, not from the exporter): tokens alternate between set A (even positions) and
+ * B (odd); each A token's most similar B token by cosine similarity of the head-averaged keys; the r A
+ * tokens with the most similar matches are averaged into them, weighted by size; the cls token (A's
+ * first) is never merged. New order: the unmerged A tokens (by index with a cls token, else by
+ * descending similarity), then every B token. Returns the new tokens and sizes.
+ */
+function mergeStep(x: M, size: Float64Array, metric: M, T: number, D: number, hd: number, r: number, cls: boolean,
+  ties: 'lowest' | 'highest'): { x: M; size: Float64Array } {
+  const A: number[] = [], B: number[] = [];
+  for (let t = 0; t < T; t++) (t % 2 === 0 ? A : B).push(t);
+  const unit = (t: number) => {
+    let n = 0;
+    for (let d = 0; d < hd; d++) n += metric[t * hd + d]! ** 2;
+    n = Math.sqrt(n);
+    return Array.from({ length: hd }, (_, d) => metric[t * hd + d]! / n);
+  };
+  const ua = A.map(unit), ub = B.map(unit);
+  // better(v, w): does a candidate with score v beat the incumbent w that has the lower index?
+  const beats = (v: number, w: number) => (ties === 'lowest' ? v > w : v >= w);
+  const best = A.map((_, i) => {
+    if (cls && i === 0) return { score: -Infinity, j: 0 };
+    let score = -Infinity, j = -1;
+    for (let k = 0; k < B.length; k++) {
+      let s = 0;
+      for (let d = 0; d < hd; d++) s += ua[i]![d]! * ub[k]![d]!;
+      if (j < 0 || beats(s, score)) { score = s; j = k; }
+    }
+    return { score, j };
+  });
+  // A tokens by descending score; equal scores: lower index first ('lowest') or last ('highest').
+  const order = A.map((_, i) => i).sort((p, q) => best[q]!.score - best[p]!.score || (ties === 'lowest' ? p - q : q - p));
+  const merged = order.slice(0, r);
+  let kept = order.slice(r);
+  if (cls) kept = kept.sort((p, q) => p - q);
+  const rows = [...kept.map((i) => A[i]!), ...B];
+  const sum = new Float64Array(rows.length * D), sz = new Float64Array(rows.length);
+  rows.forEach((t, o) => {
+    sz[o] = size[t]!;
+    for (let d = 0; d < D; d++) sum[o * D + d] = x[t * D + d]! * size[t]!;
+  });
+  for (const i of merged) {
+    const o = kept.length + best[i]!.j, t = A[i]!;
+    sz[o]! += size[t]!;
+    for (let d = 0; d < D; d++) sum[o * D + d]! += x[t * D + d]! * size[t]!;
+  }
+  for (let o = 0; o < rows.length; o++) for (let d = 0; d < D; d++) sum[o * D + d]! /= sz[o]!;
+  return { x: sum, size: sz };
+}
+
+function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array, opts: ReferenceOptions = {}): Float64Array {
   const D = c.hidden, P = c.patch;
   const g = Math.floor(c.resolution / P), N = g * g;
   const cls = c.classifier === 'token';
-  const T = N + (cls ? 1 : 0);
+  let T = N + (cls ? 1 : 0);
+  // Token Merging: tokens merged per block, and each token's size (how many patches it stands for).
+  const r = Array.from({ length: c.layers }, (_, l) => c.mergeTokens?.[l] ?? 0);
+  let size: Float64Array = new Float64Array(T).fill(1);
   const patches = patchify(img, c.resolution, P, w64(ir, 'embedding/kernel'), w64(ir, 'embedding/bias'), D, g);
   let x: M = new Float64Array(T * D);
   if (cls) x.set(w64(ir, 'cls'), 0);
@@ -118,12 +181,15 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array): Float64Array 
     for (let i = 0; i < q.length; i++) q[i]! *= scale;
     const o = new Float64Array(T * A);
     const logits = new Float64Array(T);
+    // Proportional attention: + log(size) per key (0 while nothing has merged).
+    const logSize = size.map(Math.log);
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < T; i++) {
         let mx = -Infinity;
         for (let j = 0; j < T; j++) {
           let s = 0;
           for (let d = 0; d < hd; d++) s += q[i * A + h * hd + d]! * k[j * A + h * hd + d]!;
+          s += logSize[j]!;
           logits[j] = s;
           if (s > mx) mx = s;
         }
@@ -137,6 +203,13 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array): Float64Array 
     }
     const att = denseRows(o, T, A, w64(ir, `${a}/out/kernel`), w64(ir, `${a}/out/bias`), D);
     for (let i = 0; i < x.length; i++) x[i]! += att[i]!;
+    if (r[l]! > 0) {
+      // Merge metric: the keys averaged over heads, [T, hd].
+      const metric = new Float64Array(T * hd);
+      for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let d = 0; d < hd; d++) metric[t * hd + d]! += k[t * A + h * hd + d]! / H;
+      ({ x, size } = mergeStep(x, size, metric, T, D, hd, r[l]!, cls, opts.mergeTies ?? 'lowest'));
+      T -= r[l]!;
+    }
     const y2 = layerNorm(x, T, D, w64(ir, `${b}/LayerNorm_1/scale`), w64(ir, `${b}/LayerNorm_1/bias`), eps);
     const hmid = denseRows(y2, T, D, w64(ir, `${b}/MlpBlock_0/Dense_0/kernel`), w64(ir, `${b}/MlpBlock_0/Dense_0/bias`), mlp);
     for (let i = 0; i < hmid.length; i++) hmid[i] = gelu(hmid[i]!, c.gelu);
@@ -146,7 +219,15 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array): Float64Array 
   x = layerNorm(x, T, D, w64(ir, 'Transformer/encoder_norm/scale'), w64(ir, 'Transformer/encoder_norm/bias'), eps);
   let z: M = new Float64Array(D);
   if (cls) z = x.slice(0, D);
-  else {
+  else if (r.some((v) => v > 0) && (c.mergePool ?? 'weighted') === 'weighted') {
+    // Merged tokens weighted by the patches they stand for: the unmerged model's mean over N patches.
+    let total = 0;
+    for (let t = 0; t < T; t++) {
+      total += size[t]!;
+      for (let d = 0; d < D; d++) z[d]! += size[t]! * x[t * D + d]!;
+    }
+    for (let d = 0; d < D; d++) z[d]! /= total;
+  } else {
     for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) z[d]! += x[t * D + d]!;
     for (let d = 0; d < D; d++) z[d]! /= T;
   }
@@ -188,7 +269,7 @@ function mixerForward(ir: ModelIR, c: MixerConfig, img: Float64Array): Float64Ar
 }
 
 /** Logits [n, classes] in float64 for NHWC float32 images [n, H, W, 3]. */
-export function referenceForward(ir: ModelIR, nhwc: Tensor): { dims: number[]; data: Float64Array } {
+export function referenceForward(ir: ModelIR, nhwc: Tensor, opts: ReferenceOptions = {}): { dims: number[]; data: Float64Array } {
   const c: ModelConfig = ir.config;
   const [n, h, w] = nhwc.dims as [number, number, number, number];
   if (h !== c.resolution || w !== c.resolution) throw new Error(`reference: images are ${h}x${w}, model takes ${c.resolution}`);
@@ -196,7 +277,7 @@ export function referenceForward(ir: ModelIR, nhwc: Tensor): { dims: number[]; d
   const out = new Float64Array(n * c.classes);
   for (let i = 0; i < n; i++) {
     const img = Float64Array.from(nhwc.data.subarray(i * per, (i + 1) * per));
-    out.set(c.family === 'vit' ? vitForward(ir, c, img) : mixerForward(ir, c, img), i * c.classes);
+    out.set(c.family === 'vit' ? vitForward(ir, c, img, opts) : mixerForward(ir, c, img), i * c.classes);
   }
   return { dims: [n, c.classes], data: out };
 }

@@ -127,8 +127,9 @@ const gemm: OpHandler = {
 /** com.microsoft Attention: x @ Wqkv + b, then scaled dot-product attention. */
 const attention: OpHandler = {
   match(c, n) {
-    const [, w, b, ...rest] = n.input as string[];
-    if (rest.some((x) => x)) return 'Attention with a mask, past state or attention bias is not unpacked';
+    const [, w, b, mask, past, , ...rest] = n.input as string[];
+    // attention_bias (input 5; e.g. Token Merging's log-size bias) carries over to MultiHeadAttention.
+    if (mask || past || rest.some((x) => x)) return 'Attention with a mask or past state is not unpacked';
     if (attrInt(n, 'unidirectional', 0) || attrInt(n, 'do_rotary', 0) || attrInt(n, 'past_present_share_buffer', 0)) {
       return 'causal / rotary / shared-buffer Attention is not unpacked';
     }
@@ -139,17 +140,17 @@ const attention: OpHandler = {
     return layer(c, n, 'qkv', w!, d[0]!, d[1]!);
   },
   canonical(c, n, l) {
-    // Attention(x, W, b) == MultiHeadAttention(split(x @ W), bias = b): the projection becomes a
+    // Attention(x, W, b[, attention_bias]) == MultiHeadAttention(split(x @ W), bias = b[, attention_bias]): the projection becomes a
     // plain MatMul that every quantizer handles, the attention core stays one fused float kernel.
     const g = c.g;
-    const [x, w, b] = n.input as string[];
+    const [x, w, b, , , attentionBias] = n.input as string[];
     const sizes = attr(n, 'qkv_hidden_sizes')?.ints ?? [l.N / 3, l.N / 3, l.N / 3];
     const mm = g.makeNode('MatMul', [x!, w!], { name: `${n.name}/qkv` });
     const split = splitLast(c, mm.output![0]!, sizes, `${n.name}/split`);
     const mhaAttrs: NonNullable<NodeProto['attribute']> = [{ name: 'num_heads', type: 2, i: attrInt(n, 'num_heads', 1) }];
     const scale = attr(n, 'scale')?.f;
     if (scale) mhaAttrs.push({ name: 'scale', type: 1, f: scale });
-    const mha = g.makeNode('MultiHeadAttention', [...split.output!, b ?? ''], {
+    const mha = g.makeNode('MultiHeadAttention', [...split.output!, b ?? '', ...(attentionBias ? ['', attentionBias] : [])], {
       name: `${n.name}/mha`, domain: MS, outputs: [n.output![0]!], attribute: mhaAttrs });
     g.replace(n, [mm, split, mha]);
     return mm;
