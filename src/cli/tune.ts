@@ -32,6 +32,7 @@ interface TuneCliOptions {
   resume?: boolean;
   json?: boolean;
   prune?: string;
+  mergeTokens?: string;
   calibrationSize?: number;
   screenSize?: number;
   evalSize?: number;
@@ -42,6 +43,12 @@ interface TuneCliOptions {
 function pruneList(v: string): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
   if (!xs.length || xs.some((x) => !(x > 0 && x <= 1))) throw new UserError(`--prune ${v}: expected FLOPs fractions in (0, 1], e.g. 1,0.85,0.7,0.5`);
+  return xs;
+}
+
+function mergeList(v: string): number[] {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (!xs.length || xs.some((x) => !(Number.isInteger(x) && x >= 0))) throw new UserError(`--merge-tokens ${v}: expected tokens merged per block, non-negative integers, e.g. 0,4,8`);
   return xs;
 }
 
@@ -93,6 +100,7 @@ export function register(program: Command): void {
     .option('--store <file>', 'run store (SQLite)', '.vitopt/runs.db')
     .option('--resume', 'reuse the speed measurements of an interrupted run of the same tune (artifacts and accuracy are always reused)')
     .option('--prune <list>', 'structured-pruning levels, FLOPs kept (default 1,0.85,0.7,0.5)')
+    .option('--merge-tokens <list>', 'Token Merging levels to try, tokens merged per block (ViT only), e.g. 0,4,8 (default: none)')
     .option('--calibration-size <n>', 'calibration images for pruning and static INT8 (default 256)', intArg('--calibration-size', 1))
     .option('--screen-size <n>', 'images of the first, cheap accuracy pass (default 1000)', intArg('--screen-size', 1))
     .option('--eval-size <n>', 'evaluate on at most n images of --data (default: all)', intArg('--eval-size', 1))
@@ -108,6 +116,7 @@ export function register(program: Command): void {
       const options = {
         model, data: o.data, output: o.output, objective, engine, batch: o.batch, findBatch: o.findBatch, maxBatch: o.maxBatch,
         threads: o.threads, timeBudgetS: o.timeBudget, store: o.store, resume: o.resume, pruneLevels: o.prune ? pruneList(o.prune) : undefined,
+        mergeLevels: o.mergeTokens ? mergeList(o.mergeTokens) : undefined,
         calibrationSize: o.calibrationSize, screenSize: o.screenSize, evalSize: o.evalSize, rounds: o.rounds, duration: o.duration,
         constraints: { maxDrop: o.maxDrop, minAccuracy: o.minAccuracy, latencySloMs: o.latencySlo, memoryBudgetBytes: o.memoryBudget, minThroughput: o.minThroughput },
         command: ['vitopt', ...process.argv.slice(2)].map((a) => (/^[A-Za-z0-9_./:=,@%+-]+$/.test(a) ? a : `'${a}'`)).join(' '),

@@ -87,7 +87,7 @@ export class ArtifactBuilder {
   constructor(private readonly o: BuildOptions) {}
 
   async build(r: ArtifactRecipe): Promise<Artifact> {
-    const s = await this.quantized(r.prune, r.style, r.quant, !!r.guard);
+    const s = await this.quantized(r.prune, r.merge ?? 0, r.style, r.quant, !!r.guard);
     return { recipe: r, sha256: s.sha256, file: s.file, bytes: s.bytes, commands: s.commands, output: s.output, seconds: s.seconds, reused: s.reused, notes: s.notes };
   }
 
@@ -124,6 +124,24 @@ export class ArtifactBuilder {
     return contentHash(new TextEncoder().encode(JSON.stringify({ parent, stage, settings: Object.entries(settings).sort(), runtime: this.o.runtime }))).slice(0, 16);
   }
 
+  /** fp32, pruned, then with `merge` tokens merged per block (Token Merging), in a graph style. */
+  private merged(prune: number, merge: number, style: GraphStyleChoice): Promise<Stage> {
+    if (!merge) return this.fp32(prune, style);
+    return this.once(`p${prune}-m${merge}-${style}`, async () => {
+      const parent = await this.fp32(prune, style);
+      const settings = { mergeTokens: merge };
+      const output = `${parent.output.replace(/\.onnx$/, '')}-tome${merge}.onnx`;
+      // `vitopt convert <vitopt .onnx> --merge-tokens r` reads the graph back and keeps its style.
+      const cmd = `vitopt convert ${parent.output} --merge-tokens ${merge} -o ${output}`;
+      return this.stage(this.idOf(parent.sha256, 'merge', settings), 'merge', `ToMe r${merge} · ${style}${prune < 1 ? ` · prune ${pct(prune)}%` : ''}`,
+        settings, [...parent.commands, cmd], output, async () => {
+          const { irFromOnnx } = await import('../compress/prune/from-onnx.js');
+          const { withMergeSchedule } = await import('../models/tome.js');
+          return exportModel(withMergeSchedule(irFromOnnx(await loadModel(parent.file), parent.output), merge), style);
+        });
+    });
+  }
+
   /** fp32 in a graph style, pruned to `prune` of the FLOPs (1 = the input as it is). */
   private fp32(prune: number, style: GraphStyleChoice): Promise<Stage> {
     return this.once(`p${prune}-${style}`, async () => {
@@ -151,10 +169,10 @@ export class ArtifactBuilder {
     });
   }
 
-  private quantized(prune: number, style: GraphStyleChoice, quant: QuantChoice, guard: boolean): Promise<Stage> {
-    if (quant === 'none') return this.fp32(prune, style);
-    return this.once(recipeKey({ prune, style, quant, guard }), async () => {
-      const parent = await this.fp32(prune, style);
+  private quantized(prune: number, merge: number, style: GraphStyleChoice, quant: QuantChoice, guard: boolean): Promise<Stage> {
+    if (quant === 'none') return this.merged(prune, merge, style);
+    return this.once(recipeKey({ prune, merge, style, quant, guard }), async () => {
+      const parent = await this.merged(prune, merge, style);
       const c = this.o.calibration;
       const g = guard ? this.o.guard : undefined;
       if (guard && !g) throw new Error('internal: a guarded recipe without guard settings');

@@ -36,16 +36,18 @@ export interface ArtifactRecipe {
   quant: QuantChoice;
   /** INT8 with the accuracy guard's layer fallback (layers returned to float until the drop fits). */
   guard?: boolean;
+  /** Token Merging: tokens merged per block (0 or absent = none). */
+  merge?: number;
 }
 
 export function recipeKey(r: ArtifactRecipe): string {
-  return `p${r.prune}-${r.style}-${r.quant}${r.guard ? '-guard' : ''}`;
+  return `p${r.prune}${r.merge ? `-m${r.merge}` : ''}-${r.style}-${r.quant}${r.guard ? '-guard' : ''}`;
 }
 
 const QUANT_NAMES: Record<QuantChoice, string> = { none: 'fp32', dynamic: 'dynamic INT8', static: 'static INT8', fp16: 'FP16', int4: 'INT4' };
 
 export function recipeLabel(r: ArtifactRecipe): string {
-  const parts = [r.prune < 1 ? `prune ${Math.round(r.prune * 100)}%` : '', QUANT_NAMES[r.quant] + (r.guard ? ' (guard)' : '')].filter(Boolean);
+  const parts = [r.prune < 1 ? `prune ${Math.round(r.prune * 100)}%` : '', r.merge ? `ToMe r${r.merge}` : '', QUANT_NAMES[r.quant] + (r.guard ? ' (guard)' : '')].filter(Boolean);
   return `${parts.join(' + ')} · ${r.style}`;
 }
 
@@ -65,6 +67,10 @@ export interface SpaceInput {
   hasCalibration: boolean;
   /** Graph styles the input can be had in (an ONNX file: only its own). */
   styles: GraphStyleChoice[];
+  /** Token Merging levels (tokens merged per block; 0 = none). */
+  mergeLevels?: number[];
+  /** Why the model cannot merge tokens (a Mixer, no IR), or null. */
+  cannotMerge?: string | null;
 }
 
 export interface Space {
@@ -93,7 +99,14 @@ export function buildSpace(s: SpaceInput): Space {
     if (why) dropped.push({ what: QUANT_NAMES[q], why });
     else quants.push(q);
   }
+  let merges = [...new Set([0, ...(s.mergeLevels ?? [])])].sort((a, b) => a - b);
+  if (s.cannotMerge && merges.length > 1) {
+    dropped.push({ what: `token merging (r ${merges.filter((m) => m > 0).join(', ')})`, why: s.cannotMerge });
+    merges = [0];
+  }
   const recipes: ArtifactRecipe[] = [];
-  for (const prune of prunes) for (const style of styles) for (const quant of quants) recipes.push({ prune, style, quant });
+  for (const prune of prunes) for (const merge of merges) for (const style of styles) for (const quant of quants) {
+    recipes.push({ prune, style, quant, ...(merge ? { merge } : {}) });
+  }
   return { recipes, dropped };
 }

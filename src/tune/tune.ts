@@ -64,6 +64,8 @@ export interface TuneOptions {
   /** Reuse speed measurements of an interrupted run (artifacts and accuracy are always reused). */
   resume?: boolean;
   pruneLevels?: number[];
+  /** Token Merging levels, tokens merged per block (default: none; e.g. [0, 4, 8]). */
+  mergeLevels?: number[];
   calibrationSize?: number;
   /** Images of the accuracy screen (default 1000). */
   screenSize?: number;
@@ -134,6 +136,8 @@ class Clock {
 /** A candidate in the making: the artifact and the figures as they come in. */
 interface Working {
   c: Candidate;
+  /** The compression recipe behind the artifact (null for a candidate never built). */
+  recipe: ArtifactRecipe | null;
   artifact: Artifact | null;
   job: SpeedJob | null;
   preds?: Predictions;
@@ -183,11 +187,17 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     engine, objective, pruneLevels: o.pruneLevels ?? DEFAULT_PRUNE_LEVELS,
     cannotPrune: input.cannotPrune ?? (calibData ? null : 'structured pruning refits on calibration images: give --data'),
     cannotQuantize: input.cannotQuantize, hasCalibration: calibData !== null, styles: input.styles,
+    mergeLevels: o.mergeLevels, cannotMerge: input.config?.family !== 'vit' ? 'Token Merging needs a ViT: an MLP-Mixer\'s token-mixing weights are per position'
+      : input.cannotPrune ? `Token Merging rebuilds the graph: ${input.cannotPrune}` : null,
   });
+  if (input.config?.family === 'vit' && !input.cannotPrune) {
+    const { checkMergeSchedule } = await import('../models/tome.js');
+    for (const m of o.mergeLevels ?? []) if (m > 0) checkMergeSchedule(input.config, m);
+  }
 
   const store = RunStore.open(o.store ?? DEFAULT_STORE);
   const expId = candidateId({ parent: input.id, stage: 'tune', hardware, runtime,
-    settings: { data: o.data ?? null, constraints: c, objective, engine, batch, findBatch: !!o.findBatch, threads, recipes: space.recipes.map(recipeKey),
+    settings: { data: o.data ?? null, constraints: c, objective, engine, batch, findBatch: !!o.findBatch, threads: o.threads ?? null, recipes: space.recipes.map(recipeKey),
       calibrationSize, screen: o.screenSize ?? DEFAULT_SCREEN, evalSize: o.evalSize ?? null } });
   store.startExperiment({ id: expId, name: `tune ${o.model}`, params: { model: o.model, data: o.data ?? '', objective, engine, batch, threads } });
   // Ctrl-C (or a kill): every store write is a transaction of its own, so marking the job and closing is all there is to do.
@@ -308,7 +318,7 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
       if (over.length) stage('accuracy guard');
       for (const w of over) {
         if (clock.over()) break;
-        const r: ArtifactRecipe = { prune: w.c.spec.prune, style: w.c.spec.style, quant: w.c.spec.quant, guard: true };
+        const r: ArtifactRecipe = { prune: w.c.spec.prune, style: w.c.spec.style, quant: w.c.spec.quant, guard: true, ...(w.c.spec.merge ? { merge: w.c.spec.merge } : {}) };
         emit({ kind: 'progress', stage: 'accuracy guard', what: candidateLabel(r, batch, threads), done: 0, total: 1, etaS: null, best: null });
         try {
           const g = work(r, await builder.build(r), batch, threads, engine, runtime, hardware);
@@ -426,9 +436,9 @@ function readCpuinfo(): string | null {
 function work(r: ArtifactRecipe, a: Artifact, batch: number, threads: number, engine: TuneEngine, runtime: string, hardware: string): Working {
   const id = candidateId({ parent: a.sha256, stage: 'session', settings: { batch, threads, engine }, runtime, hardware });
   return {
-    c: { id, label: candidateLabel(r, batch, threads), spec: { prune: r.prune, quant: r.quant, style: r.style, threads, batch,
+    c: { id, label: candidateLabel(r, batch, threads), spec: { prune: r.prune, quant: r.quant, style: r.style, threads, batch, ...(r.merge ? { merge: r.merge } : {}),
       ...(r.quant === 'static' ? { calibration: 'percentile' } : {}) }, artifactId: a.sha256, sizeBytes: a.bytes, status: 'ok', commands: a.commands },
-    artifact: a, job: { key: id, file: a.file, batch, threads },
+    artifact: a, job: { key: id, file: a.file, batch, threads }, recipe: r,
   };
 }
 
@@ -436,7 +446,7 @@ function stopped(r: ArtifactRecipe, batch: number, threads: number, reason: stri
   return {
     c: { id: `${recipeKey(r)}-b${batch}-t${threads}`, label: candidateLabel(r, batch, threads), spec: { prune: r.prune, quant: r.quant, style: r.style, threads, batch },
       artifactId: '', sizeBytes: 0, status: 'stopped', reason, commands: [] },
-    artifact: null, job: null,
+    artifact: null, job: null, recipe: null,
   };
 }
 
@@ -593,8 +603,7 @@ async function settingsSearch(all: () => Working[], cands: Working[], baseline: 
       for (const b of search.batches) {
         if (clock.over()) return;
         if (b === top.c.spec.batch && t === top.c.spec.threads) continue;
-        const r = { prune: top.c.spec.prune, style: top.c.spec.style, quant: top.c.spec.quant };
-        const w = work(r, top.artifact!, b, t, engine, runtime, hardware);
+        const w = work(top.recipe!, top.artifact!, b, t, engine, runtime, hardware);
         if (all().some((x) => x.c.id === w.c.id)) continue;
         Object.assign(w, { preds: top.preds });
         w.c.accuracy = top.c.accuracy;

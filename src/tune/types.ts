@@ -36,6 +36,8 @@ export interface CandidateSpec {
   calibration?: string;
   /** INT8 with the accuracy guard's layer fallback: the layers returned to float. */
   guardFloat?: string[];
+  /** Token Merging: tokens merged per block (absent = none). */
+  merge?: number;
   style: GraphStyleChoice;
   threads: number;
   batch: number;

@@ -201,3 +201,32 @@ test('tune: --time-budget stops the search and decides on what was measured', ()
   assert.ok(report.candidates.some((c) => c.status === 'stopped' && /time budget/.test(c.reason ?? '')), 'the candidates not reached are listed as stopped');
   assert.ok(report.baseline.speed, 'the baseline is always measured');
 });
+
+test('tune: token merging is an axis (--merge-tokens); its commands rebuild the same bytes; a Mixer drops it with the reason', async () => {
+  const dir = tmp();
+  const r = runCli(['tune', 'fashion-vit', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,4', '--prune', '1', '--rounds', '1', '--duration', '0.2',
+    '--calibration-size', '32', '--screen-size', '300', '--eval-size', '300', '--threads', '2', '-o', path.join(dir, 'out'), '--store', path.join(dir, 'runs.db'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as TuneReport;
+  const merged = report.candidates.filter((c) => c.spec.merge === 4);
+  assert.equal(merged.length, 6, 'r 4 × 2 styles × (fp32, dynamic, static)');
+  const m = merged.find((c) => c.spec.quant === 'dynamic' && c.status !== 'failed')!;
+  assert.ok(m.accuracy, 'measured like any candidate');
+  const rebuild = path.join(dir, 'rebuild');
+  await fs.mkdir(rebuild);
+  const script = ['set -eu', `vitopt() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }`, ...m.commands].join('\n');
+  const sh = spawn('sh', ['-c', script], { cwd: rebuild, stdio: 'ignore' });
+  assert.equal(await new Promise<number | null>((resolve) => sh.on('exit', resolve)), 0);
+  assert.ok(m.commands.some((x) => /--merge-tokens 4/.test(x)));
+  const out = /-o (\S+)/.exec(m.commands[m.commands.length - 1]!)![1]!;
+  assert.deepEqual(await fs.readFile(path.join(rebuild, out)), await fs.readFile(path.join(dir, 'artifacts', `${m.artifactId}.onnx`)));
+
+  const mixer = runCli(['tune', 'fashion-mixer', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,4', '--prune', '1', '--rounds', '1', '--duration', '0.2',
+    '--calibration-size', '16', '--screen-size', '200', '--eval-size', '200', '--threads', '2', '-o', path.join(dir, 'mix'), '--store', path.join(dir, 'runs.db'), '--json']);
+  assert.equal(mixer.status, 0, mixer.stderr);
+  const mr = JSON.parse(mixer.stdout) as TuneReport;
+  assert.ok(mr.dropped.some((d) => /token merging/.test(d.what) && /Mixer/.test(d.why)));
+  const bad = runCli(['tune', 'fashion-vit', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,40', '-o', path.join(dir, 'bad'), '--store', path.join(dir, 'runs.db')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--merge-tokens/);
+});
