@@ -152,21 +152,39 @@ export class ArtifactBuilder {
         return this.stage(this.idOf(input.id, 'fp32', settings), 'fp32', `fp32 · ${style}`, settings, [input.fp32Command(output, style)], output,
           async () => input.fp32(style));
       }
-      const base = await this.fp32(1, style);
+      // Pruning runs once per level, on the baseline's graph; the other style is the same pruned IR
+      // exported in it (`vitopt prune … --portable`), so the two styles differ only in their graph.
+      const from = input.baselineStyle;
+      const base = await this.fp32(1, from);
       const c = this.o.calibration!;
-      const settings = { method: 'structured', targetFlops: prune, calibration: c.spec, calibrationSize: c.size };
+      const settings = { method: 'structured', targetFlops: prune, calibration: c.spec, calibrationSize: c.size, style };
       const output = `pruned-${pct(prune)}-${style}.onnx`;
-      const cmd = `vitopt prune ${base.output} -o ${output} --method structured --target-flops ${prune} --data ${q(c.spec)} --calibration-size ${c.size} --no-bench`;
+      const cmd = `vitopt prune ${base.output} -o ${output} --method structured --target-flops ${prune} --data ${q(c.spec)} --calibration-size ${c.size}` +
+        `${style !== from ? ` --${style}` : ''} --no-bench`;
       return this.stage(this.idOf(base.sha256, 'prune', settings), 'prune', `prune ${pct(prune)}% · ${style}`, settings, [...base.commands, cmd], output, async () => {
-        const { prune: pruneIR, loadCalibration } = await import('../compress/prune/index.js');
-        const ir = input.ir(style);
-        if (!ir) throw new Error(`internal: no IR for ${style}`);
-        this.calib ??= loadCalibration(c.data, c.size, input.resolution, { normalize: input.normalize });
-        const out = await pruneIR(ir, { method: 'structured', targetFlops: prune, engine: this.o.engine,
-          onProgress: (s, d, t) => this.o.onProgress?.(`prune ${pct(prune)}% (${style}): ${s}`, d, t) }, await this.calib);
-        return exportModel(out.ir, style);
+        return exportModel(await this.prunedIR(prune, from), style);
       });
     });
+  }
+
+  private pruned = new Map<number, Promise<import('../models/ir.js').ModelIR>>();
+  /** The IR pruned to `prune` of the FLOPs, from the IR of fp32(from), made once per level. */
+  private prunedIR(prune: number, from: GraphStyleChoice): Promise<import('../models/ir.js').ModelIR> {
+    let p = this.pruned.get(prune);
+    if (!p) {
+      p = (async () => {
+        const { prune: pruneIR, loadCalibration } = await import('../compress/prune/index.js');
+        const c = this.o.calibration!, input = this.o.input;
+        const ir = input.ir(from);
+        if (!ir) throw new Error(`internal: no IR for ${from}`);
+        this.calib ??= loadCalibration(c.data, c.size, input.resolution, { normalize: input.normalize });
+        const out = await pruneIR(ir, { method: 'structured', targetFlops: prune, engine: this.o.engine,
+          onProgress: (s, d, t) => this.o.onProgress?.(`prune ${pct(prune)}%: ${s}`, d, t) }, await this.calib);
+        return out.ir;
+      })();
+      this.pruned.set(prune, p);
+    }
+    return p;
   }
 
   private quantized(prune: number, merge: number, style: GraphStyleChoice, quant: QuantChoice, guard: boolean): Promise<Stage> {
