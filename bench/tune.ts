@@ -31,11 +31,13 @@ const log = (s: string) => process.stderr.write(`${new Date().toISOString().slic
 
 interface Case { name: string; args: string[]; accuracy: boolean }
 const CASES: Record<string, Case> = {
-  'fashion-vit': { name: 'fashion-vit', accuracy: true, args: ['fashion-vit', '--data', 'fashion-mnist', '--max-drop', '0.5', '--find-batch', '--max-batch', '256'] },
-  'fashion-mixer': { name: 'fashion-mixer', accuracy: true, args: ['fashion-mixer', '--data', 'fashion-mnist', '--max-drop', '0.5', '--find-batch', '--max-batch', '256'] },
+  'fashion-vit': { name: 'fashion-vit', accuracy: true, args: ['fashion-vit', '--data', 'fashion-mnist', '--max-drop', '0.5', '--find-batch', '--max-batch', '128'] },
+  'fashion-mixer': { name: 'fashion-mixer', accuracy: true, args: ['fashion-mixer', '--data', 'fashion-mnist', '--max-drop', '0.5', '--find-batch', '--max-batch', '128'] },
   // Random weights: calibration images for pruning come from Fashion-MNIST (resized to 224 px); accuracy is not measured.
-  'vit-b16': { name: 'ViT-B/16 (random weights)', accuracy: false, args: ['ViT-B_16', '--data', 'fashion-mnist', '--batch', '8', '--calibration-size', '64', '--rounds', '3', '--duration', '3'] },
-  'vit-b32': { name: 'ViT-B/32 (random weights), latency', accuracy: false, args: ['ViT-B_32', '--data', 'fashion-mnist', '--batch', '1', '--objective', 'latency', '--calibration-size', '64', '--rounds', '3', '--duration', '2'] },
+  'vit-b16': { name: 'ViT-B/16 (random weights)', accuracy: false, args: ['ViT-B_16', '--data', 'fashion-mnist', '--batch', '8', '--prune', '1,0.7,0.5',
+    '--calibration-size', '32', '--rounds', '3', '--duration', '3', '--time-budget', '1500'] },
+  'vit-b32': { name: 'ViT-B/32 (random weights), latency', accuracy: false, args: ['ViT-B_32', '--data', 'fashion-mnist', '--batch', '1', '--objective', 'latency',
+    '--prune', '1,0.7,0.5', '--calibration-size', '32', '--rounds', '3', '--duration', '2', '--time-budget', '900'] },
 };
 
 function run(argv: string[]): Promise<{ code: number | null; stdout: string; seconds: number }> {

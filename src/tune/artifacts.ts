@@ -35,8 +35,10 @@ export interface GuardSetting {
   images: number;
 }
 
-export interface Artifact {
-  recipe: ArtifactRecipe;
+/** The output of one pipeline stage. */
+interface Stage {
+  /** Content-addressed: parent's hash, stage settings, versions. */
+  id: string;
   /** Content hash of the model bytes. */
   sha256: string;
   /** The model file (scratch directory). */
@@ -53,6 +55,11 @@ export interface Artifact {
   notes: string[];
 }
 
+/** A finished recipe: its last stage. */
+export interface Artifact extends Omit<Stage, 'id'> {
+  recipe: ArtifactRecipe;
+}
+
 export interface BuildOptions {
   input: TuneInput;
   scratch: string;
@@ -66,18 +73,6 @@ export interface BuildOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-interface Stage {
-  id: string;
-  file: string;
-  sha256: string;
-  bytes: number;
-  commands: string[];
-  output: string;
-  seconds: number;
-  reused: boolean;
-  notes: string[];
-}
-
 const pct = (p: number) => Math.round(p * 100);
 
 /** Makes artifacts, sharing the stages recipes have in common. */
@@ -87,8 +82,8 @@ export class ArtifactBuilder {
   constructor(private readonly o: BuildOptions) {}
 
   async build(r: ArtifactRecipe): Promise<Artifact> {
-    const s = await this.quantized(r.prune, r.merge ?? 0, r.style, r.quant, !!r.guard);
-    return { recipe: r, sha256: s.sha256, file: s.file, bytes: s.bytes, commands: s.commands, output: s.output, seconds: s.seconds, reused: s.reused, notes: s.notes };
+    const { id: _id, ...s } = await this.quantized(r.prune, r.merge ?? 0, r.style, r.quant, !!r.guard);
+    return { recipe: r, ...s };
   }
 
   private once(key: string, make: () => Promise<Stage>): Promise<Stage> {

@@ -79,7 +79,7 @@ export function missingFigures(c: Candidate, constraints: Constraints, o: { hasA
 /** Axes of the front, each oriented so that larger is better. */
 function axes(c: Candidate, objective: Objective, hasAccuracy: boolean): number[] {
   const s = c.speed;
-  const speed = !s ? -Infinity : objective === 'latency' ? -s.p95Ms : s.imagesPerSecond;
+  const speed = !s ? -Infinity : objective === 'latency' ? -s.p95Ms : s.ratio;
   return [speed, accuracyScore(c, hasAccuracy), -c.sizeBytes, s ? -s.peakRssBytes : -Infinity];
 }
 
@@ -120,7 +120,7 @@ export function choiceRule(objective: Objective, hasAccuracy: boolean): string {
     : 'the one agreeing more with the float model\'s top-1';
   switch (objective) {
     case 'throughput':
-      return `highest throughput (median images/s) among feasible candidates; candidates within measured noise of it count as tied, where ${SPEED_TIE_RULE.throughput}; a tie goes to ${accurate}, then the smaller model file`;
+      return `highest throughput (the median per-round ratio to the baseline, measured side by side) among feasible candidates; candidates within measured noise of it count as tied, where ${SPEED_TIE_RULE.throughput}; a tie goes to ${accurate}, then the smaller model file`;
     case 'latency':
       return `lowest p95 latency of one model call among feasible candidates; candidates within measured noise of it count as tied, where ${SPEED_TIE_RULE.latency}; a tie goes to ${accurate}, then the smaller model file`;
     case 'size':
@@ -136,7 +136,9 @@ const accText = (c: Candidate, hasAccuracy: boolean) => hasAccuracy
   : (c.quality ? `agreement ${(100 * c.quality.agreement).toFixed(1)}%` : 'agreement not measured');
 
 /** Speed on the objective, larger = better. */
-const speedScore = (c: Candidate, objective: Objective) => objective === 'latency' ? -c.speed!.p95Ms : c.speed!.imagesPerSecond;
+// Throughput ranks by the median per-round ratio to the baseline (measured side by side), not by the
+// absolute images/s, which drifts with the machine's state between rounds.
+const speedScore = (c: Candidate, objective: Objective) => objective === 'latency' ? -c.speed!.p95Ms : c.speed!.ratio;
 const speedText = (c: Candidate, objective: Objective) => objective === 'latency'
   ? `p95 ${fmtNum(c.speed!.p95Ms)} ms, p50 ${fmtNum(c.speed!.p50Ms)} ms, spread ${(100 * c.speed!.relSpread).toFixed(1)}%`
   : `${fmtNum(c.speed!.imagesPerSecond)} img/s, ratio ${ratio(c)}`;
@@ -233,7 +235,7 @@ function chooseSize(cands: Candidate[], hasAccuracy: boolean): { chosen: Candida
   const smallest = Math.min(...cands.map((c) => c.sizeBytes));
   const tied = cands.filter((c) => c.sizeBytes === smallest);
   const order: Cmp[] = [
-    (a, b) => b.speed!.imagesPerSecond - a.speed!.imagesPerSecond,
+    (a, b) => b.speed!.ratio - a.speed!.ratio,
     (a, b) => accuracyScore(b, hasAccuracy) - accuracyScore(a, hasAccuracy),
     (a, b) => a.speed!.peakRssBytes - b.speed!.peakRssBytes,
   ];
@@ -273,8 +275,8 @@ function reason(a: Candidate, b: Candidate, order: Cmp[], hasAccuracy: boolean, 
       return objective === 'latency'
         ? `as accurate and as small as ${b.label}, and lower p95 (${fmtNum(a.speed!.p95Ms)} vs ${fmtNum(b.speed!.p95Ms)} ms)`
         : objective === 'size'
-          ? `faster than ${b.label} (${fmtNum(a.speed!.imagesPerSecond)} vs ${fmtNum(b.speed!.imagesPerSecond)} img/s)`
-          : `as accurate and as small as ${b.label}, and faster (${fmtNum(a.speed!.imagesPerSecond)} vs ${fmtNum(b.speed!.imagesPerSecond)} img/s)`;
+          ? `faster than ${b.label} (${a.speed!.ratio.toFixed(2)}× vs ${b.speed!.ratio.toFixed(2)}× the baseline)`
+          : `as accurate and as small as ${b.label}, and faster (${a.speed!.ratio.toFixed(2)}× vs ${b.speed!.ratio.toFixed(2)}× the baseline)`;
     case 'memory':
       return `equal on the other criteria to ${b.label}, and less peak memory (${fmtMB(a.speed!.peakRssBytes)} vs ${fmtMB(b.speed!.peakRssBytes)})`;
     default:

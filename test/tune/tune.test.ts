@@ -13,6 +13,16 @@ import { loadModel, metadata } from '../../src/formats/onnx.js';
 import { RunStore } from '../../src/tune/store.js';
 import type { TuneReport } from '../../src/tune/types.js';
 
+/** A candidate's commands, run in an empty directory, write the bytes of its stored artifact. */
+async function assertRebuilds(dir: string, c: TuneReport['candidates'][number]): Promise<void> {
+  const rebuild = await fs.mkdtemp(path.join(dir, 'rebuild-'));
+  const script = ['set -eu', `vitopt() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }`, ...c.commands].join('\n');
+  const sh = spawn('sh', ['-c', script], { cwd: rebuild, stdio: 'ignore' });
+  assert.equal(await new Promise<number | null>((resolve) => sh.on('exit', resolve)), 0, c.commands.join('; '));
+  const out = /-o (\S+)/.exec(c.commands[c.commands.length - 1]!)![1]!;
+  assert.deepEqual(await fs.readFile(path.join(rebuild, out)), await fs.readFile(path.join(dir, 'artifacts', `${c.artifactId}.onnx`)));
+}
+
 // Two prune levels, two quantization modes that run on CPU, both graph styles: 8 artifacts.
 const SMALL = ['--data', 'fashion-mnist-subset', '--prune', '1,0.85', '--rounds', '2', '--duration', '0.2', '--screen-size', '200',
   '--eval-size', '600', '--calibration-size', '32'];
@@ -184,13 +194,7 @@ test('tune: INT8 over the budget gets the accuracy guard fallback, and its comma
   assert.ok(guarded.length > 0, 'static INT8 loses 0.25 pt on these 400 images: the guard runs');
   assert.ok(report.notes.some((n) => /accuracy guard: \d+ layer\(s\) returned to float/.test(n)));
   const g = guarded.find((c) => c.commands.some((x) => /--max-drop 0 /.test(x)))!;
-  const rebuild = path.join(dir, 'rebuild');
-  await fs.mkdir(rebuild);
-  const script = ['set -eu', `vitopt() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }`, ...g.commands].join('\n');
-  const sh = spawn('sh', ['-c', script], { cwd: rebuild, stdio: 'ignore' });
-  assert.equal(await new Promise<number | null>((resolve) => sh.on('exit', resolve)), 0);
-  const out = /-o (\S+)/.exec(g.commands[g.commands.length - 1]!)![1]!;
-  assert.deepEqual(await fs.readFile(path.join(rebuild, out)), await fs.readFile(path.join(dir, 'artifacts', `${g.artifactId}.onnx`)));
+  await assertRebuilds(dir, g);
 });
 
 test('tune: --time-budget stops the search and decides on what was measured', () => {
@@ -213,14 +217,8 @@ test('tune: token merging is an axis (--merge-tokens); its commands rebuild the 
   assert.equal(merged.length, 6, 'r 4 × 2 styles × (fp32, dynamic, static)');
   const m = merged.find((c) => c.spec.quant === 'dynamic' && c.status !== 'failed')!;
   assert.ok(m.accuracy, 'measured like any candidate');
-  const rebuild = path.join(dir, 'rebuild');
-  await fs.mkdir(rebuild);
-  const script = ['set -eu', `vitopt() { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"; }`, ...m.commands].join('\n');
-  const sh = spawn('sh', ['-c', script], { cwd: rebuild, stdio: 'ignore' });
-  assert.equal(await new Promise<number | null>((resolve) => sh.on('exit', resolve)), 0);
   assert.ok(m.commands.some((x) => /--merge-tokens 4/.test(x)));
-  const out = /-o (\S+)/.exec(m.commands[m.commands.length - 1]!)![1]!;
-  assert.deepEqual(await fs.readFile(path.join(rebuild, out)), await fs.readFile(path.join(dir, 'artifacts', `${m.artifactId}.onnx`)));
+  await assertRebuilds(dir, m);
 
   const mixer = runCli(['tune', 'fashion-mixer', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,4', '--prune', '1', '--rounds', '1', '--duration', '0.2',
     '--calibration-size', '16', '--screen-size', '200', '--eval-size', '200', '--threads', '2', '-o', path.join(dir, 'mix'), '--store', path.join(dir, 'runs.db'), '--json']);
