@@ -46,6 +46,8 @@ export interface TuneInput {
   fp32Command(out: string, style: GraphStyleChoice): string;
 }
 
+const merging = (c: ModelConfig | null) => c?.family === 'vit' && (c.mergeTokens ?? []).some((r) => r > 0);
+
 /** Quote a word for a POSIX shell when it needs it. */
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -110,7 +112,8 @@ export async function resolveTuneInput(spec: string): Promise<TuneInput> {
     spec, kind, config: info.config, labels: info.labels, resolution, normalize: info.config?.normalize,
     randomWeights: (metadata(proto)[META_SOURCE] ?? '').startsWith('random:'), styles: [style], baselineStyle: style,
     fp32: () => proto, ir: () => ir,
-    cannotPrune: ir ? null : quantized ? `the input is already quantized (${quantized})`
+    cannotPrune: ir ? (merging(info.config) ? 'the input merges tokens; tune its unmerged model with --merge-tokens instead (pruning refits one token per patch)' : null)
+      : quantized ? `the input is already quantized (${quantized})`
       : 'the input is not a vitopt export (no vitopt configuration to rebuild its layers from)',
     cannotQuantize: quantized ? `the input is already quantized (${quantized})` : null,
     id: contentHash(encodeModel(proto)).slice(0, 16),

@@ -19,22 +19,30 @@ import type { Tensor } from '../../tensor.js';
 /**
  * Make the first outputs of the nodes named `nodes` graph outputs (in that order, named as the nodes)
  * and keep only what they need. Returns a new ModelProto sharing the initializers' bytes.
+ *
+ * With `from` (a node name), the graph starts at that node's output instead of the pixels: it becomes
+ * the graph's only input (named as the node) and nothing before it is kept. The sequential refit
+ * feeds it the residual stream it kept from the previous step, so each step runs one sublayer
+ * instead of the whole model up to it (reconstruct-model.ts).
  */
-export function withCaptures(m: ModelProto, nodes: readonly string[]): ModelProto {
+export function withCaptures(m: ModelProto, nodes: readonly string[], from?: string): ModelProto {
   const graph = m.graph!;
   const byName = new Map((graph.node ?? []).map((n) => [n.name ?? '', n]));
-  const wanted = nodes.map((name) => {
+  const outputOf = (name: string) => {
     const n = byName.get(name);
     if (!n) throw new Error(`internal: node '${name}' not found in the capture graph`);
     return n.output![0]!;
-  });
-  // Producers of every value; walk back from the wanted values.
+  };
+  const wanted = nodes.map(outputOf);
+  const start = from === undefined ? undefined : outputOf(from);
+  // Producers of every value; walk back from the wanted values (and stop at the start value).
   const producer = new Map<string, NodeProto>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
   const keep = new Set<NodeProto>();
   const stack = [...wanted];
   while (stack.length) {
     const v = stack.pop()!;
+    if (v === start) continue;
     const n = producer.get(v);
     if (!n || keep.has(n)) continue;
     keep.add(n);
@@ -42,32 +50,46 @@ export function withCaptures(m: ModelProto, nodes: readonly string[]): ModelProt
   }
   const nodeList = (graph.node ?? []).filter((n) => keep.has(n));
   const used = new Set(nodeList.flatMap((n) => n.input ?? []));
+  const initializer = (graph.initializer ?? []).filter((t) => used.has(t.name ?? ''));
+  let input = graph.input ?? [];
+  if (start !== undefined) {
+    // Everything kept must be computable from the start value and the weights alone.
+    const known = new Set([start, ...initializer.map((t) => t.name ?? ''), ...nodeList.flatMap((n) => n.output ?? [])]);
+    const missing = [...used].filter((v) => v && !known.has(v));
+    if (missing.length) throw new Error(`internal: capturing from '${from}' also needs ${missing.join(', ')}`);
+    input = [{ name: start, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }];
+  }
   // Rename each wanted value to its node's name with an Identity, so callers fetch by node name.
   const identities = nodes.map((name, i) => ({ opType: 'Identity', name: `capture:${name}`, input: [wanted[i]!], output: [name], domain: '' }));
   return onnx.ModelProto.create({
     ...m,
     graph: {
       ...graph,
+      input,
       node: [...nodeList, ...identities],
-      initializer: (graph.initializer ?? []).filter((t) => used.has(t.name ?? '')),
+      initializer,
       output: nodes.map((name) => ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } })),
       valueInfo: [],
     },
   });
 }
 
-/** A session that returns the named nodes' outputs of `ir` for a pixel batch. */
+/**
+ * A session that returns the named nodes' outputs of `ir` for a pixel batch, or, created with
+ * `from`, for a batch of that node's output.
+ */
 export class Capture {
-  private constructor(private readonly session: ort.InferenceSession, readonly nodes: readonly string[]) {}
+  private constructor(private readonly session: ort.InferenceSession, readonly nodes: readonly string[],
+    private readonly input: string) {}
 
-  static async create(ir: ModelIR, nodes: readonly string[], engine: EngineOptions = {}): Promise<Capture> {
-    const bytes = encodeModel(withCaptures(exportModel(ir, 'portable'), nodes));
-    const session = await ort.InferenceSession.create(bytes, sessionOptions(engine));
-    return new Capture(session, nodes);
+  static async create(ir: ModelIR, nodes: readonly string[], engine: EngineOptions = {}, from?: string): Promise<Capture> {
+    const m = withCaptures(exportModel(ir, 'portable'), nodes, from);
+    const session = await ort.InferenceSession.create(encodeModel(m), sessionOptions(engine));
+    return new Capture(session, nodes, m.graph!.input![0]!.name!);
   }
 
-  async run(pixels: Tensor): Promise<Map<string, Tensor>> {
-    const feeds = { pixels: new ort.Tensor('float32', pixels.data, pixels.dims) };
+  async run(input: Tensor): Promise<Map<string, Tensor>> {
+    const feeds = { [this.input]: new ort.Tensor('float32', input.data, input.dims) };
     const out = await this.session.run(feeds);
     const r = new Map<string, Tensor>();
     for (const n of this.nodes) {
