@@ -37,7 +37,7 @@ const CASES: Record<string, Case> = {
   'vit-b16': { name: 'ViT-B/16 (random weights)', accuracy: false, args: ['ViT-B_16', '--data', 'fashion-mnist', '--batch', '8', '--prune', '1,0.7,0.5',
     '--calibration-size', '32', '--rounds', '3', '--duration', '3', '--time-budget', '1500'] },
   'vit-b32': { name: 'ViT-B/32 (random weights), latency', accuracy: false, args: ['ViT-B_32', '--data', 'fashion-mnist', '--batch', '1', '--objective', 'latency',
-    '--prune', '1,0.7,0.5', '--calibration-size', '32', '--rounds', '3', '--duration', '2', '--time-budget', '900'] },
+    '--prune', '1,0.7,0.5', '--calibration-size', '64', '--rounds', '3', '--duration', '2', '--time-budget', '900'] },
 };
 
 function run(argv: string[]): Promise<{ code: number | null; stdout: string; seconds: number }> {
