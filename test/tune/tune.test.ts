@@ -13,6 +13,13 @@ import { loadModel, metadata } from '../../src/formats/onnx.js';
 import { RunStore } from '../../src/tune/store.js';
 import type { TuneReport } from '../../src/tune/types.js';
 
+/** `vitopt tune <args> -o <dir>/out --store <dir>/runs.db --json`, expected to succeed: its report. */
+function tuneReport(dir: string, args: string[], out = 'out'): TuneReport {
+  const r = runCli(['tune', ...args, '-o', path.join(dir, out), '--store', path.join(dir, 'runs.db'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as TuneReport;
+}
+
 /** A candidate's commands, run in an empty directory, write the bytes of its stored artifact. */
 async function assertRebuilds(dir: string, c: TuneReport['candidates'][number]): Promise<void> {
   const rebuild = await fs.mkdtemp(path.join(dir, 'rebuild-'));
@@ -101,10 +108,7 @@ test('tune: nothing feasible — exit 3, no model.onnx, the report names the nea
 
 test('tune: random weights are tuned for speed, with SQNR and agreement as the quality signal', () => {
   const dir = tmp();
-  const r = runCli(['tune', 'ViT-Ti_16', '--prune', '1', '--rounds', '1', '--duration', '0.2', '--batch', '1', '-o', path.join(dir, 'out'),
-    '--store', path.join(dir, 'runs.db'), '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as TuneReport;
+  const report = tuneReport(dir, ['ViT-Ti_16', '--prune', '1', '--rounds', '1', '--duration', '0.2', '--batch', '1']);
   assert.equal(report.hasAccuracy, false);
   assert.ok(report.notes.some((n) => /random weights/.test(n)));
   assert.ok(report.dropped.some((d) => /static INT8/.test(d.what)), 'static INT8 needs calibration images');
@@ -186,10 +190,8 @@ test('tune: Ctrl-C leaves the store consistent and --resume finishes the job', a
 
 test('tune: INT8 over the budget gets the accuracy guard fallback, and its commands rebuild the same bytes', async () => {
   const dir = tmp();
-  const r = runCli(['tune', 'fashion-vit', '--data', 'fashion-mnist-subset', '--max-drop', '0', '--prune', '1', '--rounds', '1', '--duration', '0.2',
-    '--calibration-size', '32', '--screen-size', '400', '--eval-size', '400', '--threads', '2', '-o', path.join(dir, 'out'), '--store', path.join(dir, 'runs.db'), '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as TuneReport;
+  const report = tuneReport(dir, ['fashion-vit', '--data', 'fashion-mnist-subset', '--max-drop', '0', '--prune', '1', '--rounds', '1', '--duration', '0.2',
+    '--calibration-size', '32', '--screen-size', '400', '--eval-size', '400', '--threads', '2']);
   const guarded = report.candidates.filter((c) => /\(guard\)/.test(c.label));
   assert.ok(guarded.length > 0, 'static INT8 loses 0.25 pt on these 400 images: the guard runs');
   assert.ok(report.notes.some((n) => /accuracy guard: \d+ layer\(s\) returned to float/.test(n)));
@@ -209,10 +211,8 @@ test('tune: --time-budget stops the search and decides on what was measured', ()
 
 test('tune: token merging is an axis (--merge-tokens); its commands rebuild the same bytes; a Mixer drops it with the reason', async () => {
   const dir = tmp();
-  const r = runCli(['tune', 'fashion-vit', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,4', '--prune', '1', '--rounds', '1', '--duration', '0.2',
-    '--calibration-size', '32', '--screen-size', '300', '--eval-size', '300', '--threads', '2', '-o', path.join(dir, 'out'), '--store', path.join(dir, 'runs.db'), '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as TuneReport;
+  const report = tuneReport(dir, ['fashion-vit', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,4', '--prune', '1', '--rounds', '1', '--duration', '0.2',
+    '--calibration-size', '32', '--screen-size', '300', '--eval-size', '300', '--threads', '2']);
   const merged = report.candidates.filter((c) => c.spec.merge === 4);
   assert.equal(merged.length, 6, 'r 4 × 2 styles × (fp32, dynamic, static)');
   const m = merged.find((c) => c.spec.quant === 'dynamic' && c.status !== 'failed')!;
@@ -220,10 +220,8 @@ test('tune: token merging is an axis (--merge-tokens); its commands rebuild the 
   assert.ok(m.commands.some((x) => /--merge-tokens 4/.test(x)));
   await assertRebuilds(dir, m);
 
-  const mixer = runCli(['tune', 'fashion-mixer', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,4', '--prune', '1', '--rounds', '1', '--duration', '0.2',
-    '--calibration-size', '16', '--screen-size', '200', '--eval-size', '200', '--threads', '2', '-o', path.join(dir, 'mix'), '--store', path.join(dir, 'runs.db'), '--json']);
-  assert.equal(mixer.status, 0, mixer.stderr);
-  const mr = JSON.parse(mixer.stdout) as TuneReport;
+  const mr = tuneReport(dir, ['fashion-mixer', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,4', '--prune', '1', '--rounds', '1', '--duration', '0.2',
+    '--calibration-size', '16', '--screen-size', '200', '--eval-size', '200', '--threads', '2'], 'mix');
   assert.ok(mr.dropped.some((d) => /token merging/.test(d.what) && /Mixer/.test(d.why)));
   const bad = runCli(['tune', 'fashion-vit', '--data', 'fashion-mnist-subset', '--merge-tokens', '0,40', '-o', path.join(dir, 'bad'), '--store', path.join(dir, 'runs.db')]);
   assert.equal(bad.status, 2);
