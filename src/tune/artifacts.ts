@@ -19,6 +19,7 @@ import { detectCpu, int8FormatFor } from '../compress/quantize/cpu.js';
 import type { GraphStyleChoice, QuantChoice } from './types.js';
 import { type ArtifactRecipe, recipeKey } from './space.js';
 import { contentHash, shellQuote as q, type TuneInput } from './input.js';
+import { candidateId } from './store.js';
 
 /** Where finished stages are remembered across runs (the run store implements it). */
 export interface StageCache {
@@ -115,8 +116,9 @@ export class ArtifactBuilder {
     return { id, file, sha256: contentHash(bytes), bytes: bytes.length, commands, output, seconds, reused: cached !== null, notes };
   }
 
+  /** A stage's id: the run store's content address (an artifact does not depend on the hardware). */
   private idOf(parent: string, stage: string, settings: Record<string, string | number | boolean>): string {
-    return contentHash(new TextEncoder().encode(JSON.stringify({ parent, stage, settings: Object.entries(settings).sort(), runtime: this.o.runtime }))).slice(0, 16);
+    return candidateId({ parent, stage, settings, runtime: this.o.runtime, hardware: '' });
   }
 
   /** fp32, pruned, then with `merge` tokens merged per block (Token Merging), in a graph style. */

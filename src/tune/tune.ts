@@ -28,7 +28,7 @@ import { machineInfo } from '../bench/machine.js';
 import { loadModel, saveModel } from '../formats/onnx.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { packageVersion, runtimeVersion } from './versions.js';
-import { type TuneInput, resolveTuneInput } from './input.js';
+import { resolveTuneInput } from './input.js';
 import { buildSpace, candidateLabel, DEFAULT_PRUNE_LEVELS, type ArtifactRecipe, recipeKey } from './space.js';
 import { type Artifact, ArtifactBuilder, type StageCache } from './artifacts.js';
 import { paired, predictions, type Predictions, QualityReference, qualityInputs } from './accuracy.js';
