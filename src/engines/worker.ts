@@ -83,6 +83,11 @@ export class WorkerSession implements EngineSession {
     });
   }
 
+  /** The worker thread hosting the session: a supervisor watches its 'exit' to notice a death at once, and may terminate it. */
+  get thread(): Worker {
+    return this.worker;
+  }
+
   run(data: Float32Array, dims: readonly number[]): Promise<RunOutput> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;

@@ -1,0 +1,79 @@
+/**
+ * `vitopt serve` as a user runs it (a child process): the URL on stdout once ready; SIGTERM turns
+ * ready to 503, lets the in-flight request finish, refuses new work, and exits 0; bad flags and
+ * files exit 2 with one line on stderr.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { slowModelFile, tinyModelFile } from './fixtures.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const SIDE = 64;
+
+/** Start `vitopt serve …` and resolve with the URL it prints when ready. */
+function serve(args: string[]): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string }> {
+  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /^(http:\/\/\S+)\n/.exec(out);
+      if (m) resolve({ child, url: m[1]!, exited, stderr: () => err });
+    });
+    void exited.then((code) => reject(new Error(`serve exited (${code}) before printing its URL: ${err}`)));
+  });
+}
+
+test('SIGTERM: ready 503, in-flight request completes, new work refused, exit 0', async () => {
+  const { child, url, exited, stderr } = await serve([slowModelFile(8000), '--port', '0', '--threads', '1', '--max-batch-size', '1', '--drain-timeout-ms', '20000']);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const body = new Uint8Array(new Float32Array(3 * SIDE * SIDE).fill(0.25).buffer);
+  const infer = () => fetch(`${url}/v2/models/slow/infer`, { method: 'POST', headers: { 'inference-header-content-length': '0' }, body });
+  assert.equal((await infer()).status, 200);
+  const inflight = infer();
+  await new Promise((r) => setTimeout(r, 40));
+  child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 20));
+  const ready = await fetch(`${url}/v2/health/ready`);
+  assert.equal(ready.status, 503);
+  assert.match((await ready.json() as { error: string }).error, /shutting down/);
+  const refused = await infer();
+  assert.equal(refused.status, 503);
+  const done = await inflight;
+  assert.equal(done.status, 200);
+  const out = await done.arrayBuffer();
+  assert.equal(out.byteLength > SIDE * 4, true);
+  assert.equal(await exited, 0, stderr());
+  assert.match(stderr(), /SIGTERM: draining/);
+});
+
+test('bad input exits 2 with one line naming the flag or file', async () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'serve', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  const port = (busy.address() as { port: number }).port;
+  try {
+    for (const [args, pattern] of [
+      [[], /nothing to serve/],
+      [[tinyModelFile(), '--overload-status', '418'], /--overload-status 418/],
+      [['/no/such/model.onnx'], /no\/such\/model\.onnx: no such file/],
+      [['--model-repository', '/no/such/dir'], /\/no\/such\/dir: does not exist/],
+      [[tinyModelFile(), '--port', String(port)], new RegExp(`--port ${port}: already in use`)],
+      [[tinyModelFile(), '--max-batch-size', '0'], /--max-batch-size/],
+      [[tinyModelFile(), '--preferred-batch-size', '16'], /preferred_batch_size 16 is larger than max_batch_size 8/],
+    ] as [string[], RegExp][]) {
+      const r = run(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  } finally {
+    busy.close();
+  }
+});
