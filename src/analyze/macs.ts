@@ -11,6 +11,7 @@
  */
 import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
 import { hasMerging, mergeSchedule, tokenCounts } from '../models/tome.js';
+import { resnetConvs, stemChannels } from '../models/resnet.js';
 
 export type TokenScaling = 'linear' | 'quadratic' | 'constant';
 
@@ -88,15 +89,39 @@ function overLayers(n: number, f: (l: number) => number): number {
   return s;
 }
 
+/**
+ * A hybrid's ResNet stem, one component per stage (the root: conv 7×7/2; stage s: its units' 1×1, 3×3 and
+ * projection convs), each conv out²·k²·cin·cout; then the patch embedding on its feature map. Pure ViT:
+ * only the patch embedding, on the pixels.
+ */
+function stemComponents(c: VitConfig): MacComponent[] {
+  const N = patchTokens(c), D = c.hidden, P = c.patch;
+  if (!c.resnet) return [component('patchEmbedding', 'patch embedding (conv P×P/P)', 'N·P²·3·D', 0, 0, 'linear', N * P * P * 3 * D)];
+  const convs = resnetConvs(c.resnet, c.resolution);
+  const stages = [...new Set(convs.map((x) => x.stage))];
+  return [
+    ...stages.map((s) => {
+      const mine = convs.filter((x) => x.stage === s);
+      const macs = mine.reduce((a, x) => a + x.outSide ** 2 * x.k ** 2 * x.cin * x.cout, 0);
+      return s === 0
+        ? component('resnetRoot', `ResNet root (conv 7×7/2, ${mine[0]!.outSide}² out)`, 'out²·7²·3·width', 0, 0, 'linear', macs)
+        : component(`resnetStage${s}`, `ResNet stage ${s} (${c.resnet!.layers[s - 1]} units, ${mine[mine.length - 1]!.outSide}² out)`,
+          'Σ convs out²·k²·cin·cout', 0, 0, 'linear', macs);
+    }),
+    component('patchEmbedding', `patch embedding (conv P×P/P on the ${stemChannels(c.resnet)}-channel map)`, 'N·P²·C_stem·D', 0, 0, 'linear',
+      N * P * P * stemChannels(c.resnet) * D),
+  ];
+}
+
 function vitComponents(c: VitConfig): MacComponent[] {
   if (hasMerging(c)) return mergingVitComponents(c);
-  const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, P = c.patch, L = c.layers;
+  const T = sequenceLength(c), D = c.hidden, L = c.layers;
   const R = c.representation ?? 0;
   const headIn = R || D;
   // A = heads·headDim: the attention width of a layer (= D unless heads were pruned).
   const A = (l: number) => vitLayer(c, l).heads * vitLayer(c, l).headDim;
   return [
-    component('patchEmbedding', 'patch embedding (conv P×P/P)', 'N·P²·3·D', 0, 0, 'linear', N * P * P * 3 * D),
+    ...stemComponents(c),
     component('qkv', 'attention q, k, v projections', 'L·3·T·D²', overLayers(L, (l) => 3 * T * D * A(l)), L, 'linear'),
     // H heads of T×T scores over hd = D/H channels: H·T²·hd = T²·D, whatever the head count.
     component('attentionScores', 'attention scores q·kᵀ', 'L·H·T²·hd = L·T²·D', overLayers(L, (l) => T * T * A(l)), L, 'quadratic'),
@@ -110,7 +135,7 @@ function vitComponents(c: VitConfig): MacComponent[] {
 
 /** A ViT with Token Merging: block l's attention sees T_l tokens, its MLP T_l − r_l (src/models/tome.ts). */
 function mergingVitComponents(c: VitConfig): MacComponent[] {
-  const N = patchTokens(c), D = c.hidden, P = c.patch, L = c.layers;
+  const D = c.hidden, L = c.layers;
   const R = c.representation ?? 0;
   const headIn = R || D;
   const t = tokenCounts(c), r = mergeSchedule(c);
@@ -118,7 +143,7 @@ function mergingVitComponents(c: VitConfig): MacComponent[] {
   const hd = (l: number) => vitLayer(c, l).headDim;
   const merging = (l: number) => r[l]! > 0;
   return [
-    component('patchEmbedding', 'patch embedding (conv P×P/P)', 'N·P²·3·D', 0, 0, 'linear', N * P * P * 3 * D),
+    ...stemComponents(c),
     component('qkv', 'attention q, k, v projections', 'Σ_l 3·T_l·D²', overLayers(L, (l) => 3 * t[l]! * D * A(l)), L, 'linear'),
     component('attentionScores', 'attention scores q·kᵀ', 'Σ_l T_l²·D', overLayers(L, (l) => t[l]! * t[l]! * A(l)), L, 'quadratic'),
     component('attentionValues', 'attention probs × v', 'Σ_l T_l²·D', overLayers(L, (l) => t[l]! * t[l]! * A(l)), L, 'quadratic'),
@@ -188,7 +213,7 @@ export interface ElementwiseEstimate {
   layerNorm: number;
   softmax: number;
   gelu: number;
-  /** Dense/conv bias adds, the query scaling 1/√hd, the position-embedding add, pooling, tanh of pre_logits. */
+  /** Dense/conv bias adds, the query scaling 1/√hd, the position-embedding add, pooling, tanh of pre_logits (hybrids: the stem's ReLUs and max-pool). */
   biasAndMisc: number;
   residual: number;
   total: number;
@@ -211,6 +236,18 @@ export function elementwiseFlops(c: ModelConfig): ElementwiseEstimate {
       + 2 * R // pre_logits bias + tanh
       + c.classes; // head bias
     residual = 2 * L * T * D;
+    if (c.resnet) {
+      // The hybrid stem: a GroupNorm (counted as a LayerNorm) after every conv, ReLUs, the units'
+      // residual adds, and the 3×3 max-pool (8 compares per output).
+      const convs = resnetConvs(c.resnet, c.resolution);
+      const out = (x: { cout: number; outSide: number }) => x.cout * x.outSide ** 2;
+      const units = convs.filter((x) => x.name.endsWith('/conv3'));
+      layerNorm += convs.reduce((a, x) => a + out(x), 0) * LN;
+      residual += units.reduce((a, x) => a + out(x), 0);
+      biasAndMisc += convs.filter((x) => !/conv(3|_proj)$/.test(x.name)).reduce((a, x) => a + out(x), 0) // ReLU after gn_root, gn1, gn2
+        + units.reduce((a, x) => a + out(x), 0) // ReLU after each residual add
+        + 8 * convs[0]!.cout * Math.ceil(convs[0]!.outSide / 2) ** 2; // max-pool
+    }
   } else {
     const S = patchTokens(c), C = c.hidden, DS = c.tokensMlp, DC = c.channelsMlp, L = c.blocks;
     layerNorm = (2 * L + 1) * S * C * LN;

@@ -21,6 +21,7 @@
  */
 import { type ModelConfig, patchTokens, sequenceLength } from '../models/config.js';
 import { countParams } from './params.js';
+import { type ConvSpec, type ResnetConfig, resnetConvs, resnetUnits, sameSide } from '../models/resnet.js';
 
 export const INT4_BLOCK = 32;
 
@@ -77,7 +78,7 @@ export function weightBytes(c: ModelConfig): WeightBytes {
   return {
     params, matmulParams, fp32: 4 * params, fp16: 2 * params, int8, int4,
     assumption: 'int8/int4 quantize Dense kernels only (int8: fp32 scale per output column; int4: blocks of ' +
-      `${INT4_BLOCK} along the input axis, fp32 scale per block, no zero point); conv, embeddings, ` +
+      `${INT4_BLOCK} along the input axis, fp32 scale per block, no zero point); convs (a hybrid's ResNet stem too), embeddings, ` +
       'LayerNorm and biases stay fp32; fp16 stores every tensor in 2 bytes',
   };
 }
@@ -97,7 +98,8 @@ export function forwardTrace(c: ModelConfig): { prologue: LiveStep[]; block: Liv
     const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, M = c.mlp, H = c.heads;
     const TD = T * D, R = c.representation ?? 0;
     const x: [string, number] = ['x', TD];
-    const prologue = [st('patch embedding', ['patches', N * D], pixels)];
+    const stem = c.resnet ? resnetTrace(c.resnet, c.resolution, pixels) : { steps: [], out: pixels };
+    const prologue = [...stem.steps, st('patch embedding', ['patches', N * D], stem.out)];
     if (c.classifier === 'token') prologue.push(st('prepend cls', ['tokens', TD], ['patches', N * D]));
     prologue.push(st('+ position embedding', ['x', TD], [c.classifier === 'token' ? 'tokens' : 'patches', TD]));
     const block = [
@@ -140,6 +142,44 @@ export function forwardTrace(c: ModelConfig): { prologue: LiveStep[]; block: Liv
       st('head', ['logits', c.classes], ['pooled', C])],
     layers: c.blocks,
   };
+}
+
+/**
+ * A hybrid's ResNet stem as a liveness trace: each unit's input stays live until its shortcut is used
+ * (the projection's output replaces it in unit1 of a stage); ReLU runs in place of its GroupNorm output.
+ */
+function resnetTrace(r: ResnetConfig, resolution: number, pixels: [string, number]): { steps: LiveStep[]; out: [string, number] } {
+  const st = (op: string, output: [string, number], ...alsoLive: [string, number][]): LiveStep => ({ op, output, alsoLive });
+  const convs = new Map(resnetConvs(r, resolution).map((s) => [s.name, s]));
+  const el = (s: ConvSpec): number => s.cout * s.outSide ** 2;
+  const root = convs.get('conv_root')!;
+  const pooled: [string, number] = ['max_pool', root.cout * sameSide(root.outSide, 2) ** 2];
+  const steps = [
+    st('conv_root', ['conv_root', el(root)], pixels),
+    st('gn_root + relu', ['gn_root', el(root)], ['conv_root', el(root)]),
+    st('max_pool', pooled, ['gn_root', el(root)]),
+  ];
+  let x = pooled;
+  for (const u of resnetUnits(r)) {
+    const at = (n: string): ConvSpec => convs.get(`${u.name}/${n}`)!;
+    let shortcut = x;
+    if (u.projection) {
+      steps.push(st(`${u.name}/conv_proj`, ['proj', el(at('conv_proj'))], x));
+      shortcut = ['shortcut', el(at('conv_proj'))];
+      steps.push(st(`${u.name}/gn_proj`, shortcut, x, ['proj', el(at('conv_proj'))]));
+    }
+    const c1: [string, number] = ['conv1', el(at('conv1'))], c2: [string, number] = ['conv2', el(at('conv2'))];
+    const c3: [string, number] = ['conv3', el(at('conv3'))];
+    steps.push(st(`${u.name}/conv1`, c1, x, ...(u.projection ? [shortcut] : [])),
+      st(`${u.name}/gn1 + relu`, ['gn1', c1[1]], shortcut, c1),
+      st(`${u.name}/conv2`, c2, shortcut, ['gn1', c1[1]]),
+      st(`${u.name}/gn2 + relu`, ['gn2', c2[1]], shortcut, c2),
+      st(`${u.name}/conv3`, c3, shortcut, ['gn2', c2[1]]),
+      st(`${u.name}/gn3`, ['gn3', c3[1]], shortcut, c3),
+      st(`${u.name}/add + relu`, [u.name, c3[1]], shortcut, ['gn3', c3[1]]));
+    x = [u.name, c3[1]];
+  }
+  return { steps, out: x };
 }
 
 export const liveElements = (s: LiveStep): number => s.output[1] + s.alsoLive.reduce((a, t) => a + t[1], 0);

@@ -3,8 +3,11 @@
  * vit_jax/models_test.py for every zoo entry (checked in test/analyze/params.test.ts).
  */
 import { type ModelConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
+import { resnetParams, stemChannels } from '../models/resnet.js';
 
 export interface ParamBreakdown {
+  /** Hybrid R+ViT: the ResNet stem's conv kernels and GroupNorms (0 otherwise). */
+  resnet: number;
   embedding: number;
   /** cls token + position embedding (ViT only). */
   tokens: number;
@@ -16,7 +19,9 @@ export interface ParamBreakdown {
 }
 
 export function paramBreakdown(c: ModelConfig): ParamBreakdown {
-  const embedding = c.patch * c.patch * 3 * c.hidden + c.hidden;
+  const resnet = c.family === 'vit' && c.resnet ? resnetParams(c.resnet) : 0;
+  const cin = c.family === 'vit' && c.resnet ? stemChannels(c.resnet) : 3;
+  const embedding = c.patch * c.patch * cin * c.hidden + c.hidden;
   let tokens = 0;
   let blocks: number;
   let preLogits = 0;
@@ -45,8 +50,8 @@ export function paramBreakdown(c: ModelConfig): ParamBreakdown {
   }
   const finalNorm = 2 * c.hidden;
   const head = c.classes > 0 ? headIn * c.classes + c.classes : 0;
-  const total = embedding + tokens + blocks + finalNorm + preLogits + head;
-  return { embedding, tokens, blocks, finalNorm, preLogits, head, total };
+  const total = resnet + embedding + tokens + blocks + finalNorm + preLogits + head;
+  return { resnet, embedding, tokens, blocks, finalNorm, preLogits, head, total };
 }
 
 export function countParams(c: ModelConfig): number {

@@ -2,7 +2,7 @@
  * The architecture analysis as one report object (what `vitopt analyze --json` prints) and its
  * Markdown rendering. Everything here is assembled from params/macs/memory/scaling/roofline.
  */
-import { type ModelConfig, type VitConfig, describe, gridSize, patchTokens, sequenceLength } from '../models/config.js';
+import { type ModelConfig, type VitConfig, describe, gridSize, patchTokens, sequenceLength, tokenStride } from '../models/config.js';
 import { UserError } from '../errors.js';
 import { type ParamBreakdown, paramBreakdown } from './params.js';
 import { type ElementwiseEstimate, type MacsReport, elementwiseFlops, macs, vitBlockMacs } from './macs.js';
@@ -53,8 +53,8 @@ export function withOverrides(base: ModelConfig, o: { resolution?: number; class
   }
   const r = o.resolution;
   if (r !== undefined) {
-    if (!Number.isInteger(r) || r < config.patch) {
-      throw new UserError(`--resolution ${r} is smaller than the patch size ${config.patch} (or not an integer)`);
+    if (!Number.isInteger(r) || r < tokenStride(config)) {
+      throw new UserError(`--resolution ${r} is smaller than the ${tokenStride(config)} pixels of one token (or not an integer)`);
     }
     config.resolution = r;
     if (r !== base.resolution) {
@@ -67,9 +67,11 @@ export function withOverrides(base: ModelConfig, o: { resolution?: number; class
       // A merge schedule belongs to a token count: it must still fit at the new resolution.
       checkMergeSchedule(config, config.mergeTokens, `--resolution ${r}: the model's merge schedule`);
     }
-    if (r % config.patch !== 0) {
+    if (r % tokenStride(config) !== 0) {
       notes.push(config.family === 'vit'
-        ? `${r} is not a multiple of the patch ${config.patch}: the VALID patch conv drops the last ${r % config.patch} pixel rows/columns`
+        ? (config.resnet
+          ? `${r} is not a multiple of the ${tokenStride(config)} pixels per token: the ResNet's SAME convs pad, and the VALID patch conv may drop a row/column of its map`
+          : `${r} is not a multiple of the patch ${config.patch}: the VALID patch conv drops the last ${r % config.patch} pixel rows/columns`)
         : `${r} is not a multiple of the patch ${config.patch}: the SAME stem zero-pads to a ${gridSize(config)}×${gridSize(config)} grid`);
     }
   }
@@ -79,7 +81,7 @@ export function withOverrides(base: ModelConfig, o: { resolution?: number; class
 export function analyze(c: ModelConfig, opts: AnalyzeOptions = {}): AnalysisReport {
   const batch = opts.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1) throw new UserError(`--batch must be an integer >= 1, not ${batch}`);
-  if (c.resolution < c.patch) throw new UserError(`resolution ${c.resolution} is smaller than the patch size ${c.patch}`);
+  if (c.resolution < tokenStride(c)) throw new UserError(`resolution ${c.resolution} is smaller than the ${tokenStride(c)} pixels of one token`);
   const profile = opts.profile ?? DEFAULT_PROFILE;
   const notes = [...(opts.notes ?? [])];
   notes.push('MACs count matrix products only (FLOPs = 2·MACs); elementwise FLOPs are a separate estimate');
@@ -140,6 +142,7 @@ export function renderText(r: AnalysisReport): string {
     `Tokens: ${r.grid}×${r.grid} = ${r.tokens} patches${r.sequence !== r.tokens ? `, sequence T = ${r.sequence} (with cls)` : ''}.`, '');
 
   out.push('## Parameters', '', table(['component', 'parameters', 'share'], [
+    ...(r.params.resnet ? [['ResNet stem (StdConv + GroupNorm)', int(r.params.resnet), pct(r.params.resnet / r.params.total)]] : []),
     ['patch embedding / stem', int(r.params.embedding), pct(r.params.embedding / r.params.total)],
     ...(isVit ? [['cls + position embedding', int(r.params.tokens), pct(r.params.tokens / r.params.total)]] : []),
     ['blocks', int(r.params.blocks), pct(r.params.blocks / r.params.total)],

@@ -11,7 +11,7 @@
  * linear in S. But its token-mixing weights are S×D_S: a Mixer at another resolution is the same
  * *architecture* with new weights (its MACs are well defined; a checkpoint cannot run there).
  */
-import { type ModelConfig, gridSize, patchTokens, sequenceLength } from '../models/config.js';
+import { type ModelConfig, gridSize, patchTokens, sequenceLength, tokenStride } from '../models/config.js';
 import { macs } from './macs.js';
 import { unmerged } from '../models/tome.js';
 
@@ -39,7 +39,8 @@ export interface ScalingRow {
 
 /** Resolutions at which the grid is whole: non-multiples waste pixels (ViT's VALID conv drops them, Mixer's SAME stem pads). */
 export function usableResolutions(c: ModelConfig, resolutions = DEFAULT_RESOLUTIONS): number[] {
-  const set = new Set(resolutions.filter((r) => r % c.patch === 0 && r >= c.patch));
+  const px = tokenStride(c); // the patch, times a hybrid's ResNet stride
+  const set = new Set(resolutions.filter((r) => r % px === 0 && r >= px));
   set.add(c.resolution);
   return [...set].sort((a, b) => a - b);
 }
@@ -86,17 +87,18 @@ export function crossover(c: ModelConfig): Crossover | null {
   if (c.family !== 'vit') return null;
   c = unmerged(c);
   const D = c.hidden, M = c.mlp;
+  const px = tokenStride(c);
   let g = 1;
   for (;; g++) {
-    const m = macs({ ...c, resolution: g * c.patch });
+    const m = macs({ ...c, resolution: g * px });
     if (m.quadratic > m.linear) break;
   }
   return {
     blockT: 2 * D + M,
     projectionsT: 2 * D,
     modelGrid: g,
-    modelResolution: g * c.patch,
-    modelT: sequenceLength({ ...c, resolution: g * c.patch }),
+    modelResolution: g * px,
+    modelT: sequenceLength({ ...c, resolution: g * px }),
     formula: '2·T²·D > T·(4D² + 2DM)  ⇔  T > 2D + M',
   };
 }

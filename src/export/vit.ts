@@ -11,6 +11,7 @@ import { int, ints } from '../formats/onnx.js';
 import type { Tensor } from '../tensor.js';
 import { addAndNorm, biasGelu, type Ctx, dense, layerNorm, MS, reshaped, splitHeads } from './layers.js';
 import { patchEmbedding } from './patch.js';
+import { resnetStem } from './resnet.js';
 import { checkMergeSchedule, mergePool, mergeSchedule } from '../models/tome.js';
 import { mergeMetric, mergeTokens, poolMerged, sizeBias, type Sizes } from './tome.js';
 
@@ -53,7 +54,7 @@ function attention(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number, bi
   const wo = reshaped(weight(ir, `${p}/out/kernel`), [A, D]);
   const g = c.g;
   let ctx: string;
-  if (c.style === 'ort') {
+  if (c.fusions.attention) {
     // One contrib Attention node: packed QKV projection, scaled dot product (1/sqrt(hd)), softmax.
     const w = g.weight(`${p}/qkv/kernel`, concatColumns([k2('query'), k2('key'), k2('value')]));
     const b = g.weight(`${p}/qkv/bias`, concat1d([b1('query'), b1('key'), b1('value')]));
@@ -88,7 +89,9 @@ export function buildVit(c: Ctx, ir: ModelIR, pixels: string): string {
   if (cfg.mergeTokens) checkMergeSchedule(cfg, cfg.mergeTokens, 'merge schedule (mergeTokens)');
 
   // Patch tokens + their position embeddings.
-  let x = patchEmbedding(c, pixels, weight(ir, 'embedding/kernel'), weight(ir, 'embedding/bias'), 'embedding');
+  // A hybrid's patch embedding reads the ResNet stem's feature map (src/export/resnet.ts), not the pixels.
+  const input = cfg.resnet ? resnetStem(c, ir, cfg.resnet, pixels, cfg.resolution) : pixels;
+  let x = patchEmbedding(c, input, weight(ir, 'embedding/kernel'), weight(ir, 'embedding/bias'), 'embedding');
   const posPatches: Tensor = { dims: [1, N, D], data: pos.data.subarray(hasCls ? D : 0) };
   x = g.op('Add', [x, g.weight('posembed_patches', posPatches)], {}, { name: 'posembed_input' });
   if (hasCls) {

@@ -2,13 +2,14 @@
  * Checkpoint import: official .npz (ZIP, stored or deflated, ZIP64; npy v1–v3; float32/float16;
  * pre-Linen or Linen numbering; optional `opt/target/` prefix; optional pre_logits; any class count)
  * and Hugging Face ViT safetensors. The configuration is inferred from the weights' shapes and, when
- * the user names one, checked against it. `resolution` resizes a ViT's position embedding (§3.5).
+ * the user names one, checked against it. `resolution` resizes a ViT's position embedding (§3.5); for a
+ * hybrid R+ViT on the token grid its ResNet stem produces at that resolution.
  */
 import { promises as fs } from 'node:fs';
 import { FileError, UserError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { loadNpz } from '../formats/npz.js';
-import { gridSize } from './config.js';
+import { gridSize, tokenStride } from './config.js';
 import type { ModelIR } from './ir.js';
 import { convertPreLinen } from './prelinen.js';
 import { checkAgainstNamed, inferConfig, validateWeights } from './infer.js';
@@ -34,7 +35,17 @@ export function canonicalizeOfficial(raw: Map<string, Tensor>): Map<string, Tens
     }
   }
   const rename = convertPreLinen(arrays.keys());
-  return new Map([...arrays].map(([k, v]) => [rename.get(k)!, v]));
+  return new Map([...arrays].map(([k, v]) => [rename.get(k)!, squeezeGroupNorm(k, v)]));
+}
+
+/**
+ * Hybrid checkpoints written with Flax ≤ 0.3.5 store GroupNorm scale/bias as (1, 1, 1, C); the official
+ * loader squeezes them (`_fix_groupnorm`, spec §6.2), and so do we.
+ */
+function squeezeGroupNorm(name: string, t: Tensor): Tensor {
+  if (!/(^|\/)gn(\d+|_root|_proj)\/(scale|bias)$/.test(name) || t.dims.length < 2) return t;
+  if (t.dims.slice(0, -1).some((d) => d !== 1)) return t; // a real shape error, reported by validation
+  return { dims: [t.dims[t.dims.length - 1]!], data: t.data };
 }
 
 export function isCheckpointPath(p: string): boolean {
@@ -71,8 +82,10 @@ export async function loadCheckpoint(spec: string, o: ImportOptions = {}): Promi
 /** Change the input resolution: resize the ViT position embedding exactly as the official loader. */
 export function setResolution(ir: ModelIR, resolution: number): void {
   const c = ir.config;
-  if (!Number.isInteger(resolution) || resolution < c.patch) {
-    throw new UserError(`--resolution ${resolution} must be an integer of at least the patch size ${c.patch}`);
+  if (!Number.isInteger(resolution) || resolution < tokenStride(c)) {
+    throw new UserError(`--resolution ${resolution} must be an integer of at least ${c.family === 'vit' && c.resnet
+      ? `the ${tokenStride(c)} pixels of one token (patch ${c.patch} on the ResNet stem's 1/${tokenStride(c) / c.patch} map)`
+      : `the patch size ${c.patch}`}`);
   }
   if (c.family === 'mixer') {
     if (gridSize({ ...c, resolution }) !== gridSize(c)) {

@@ -3,6 +3,7 @@
  * (../shared/reference/vit-spec.md §1, §3). One plain object per model; nothing else is needed to build
  * the graph, count parameters or run the reference forward pass.
  */
+import { type ResnetConfig, describeResnet, stemSide, stemStride } from './resnet.js';
 
 /** Activation and normalization conventions. Official checkpoints: tanh GELU, LayerNorm eps 1e-6. */
 export interface Numerics {
@@ -22,6 +23,9 @@ export interface VitConfig extends Numerics {
   family: 'vit';
   /** Zoo name, e.g. 'ViT-B_16', when known. */
   name?: string;
+  /** Hybrid R+ViT: the ResNet stem whose feature map the patch embedding reads (absent = pixels). */
+  resnet?: ResnetConfig;
+  /** Patch side, on the stem's feature map for a hybrid (1 for R50+ViT-B_16). */
   patch: number;
   hidden: number;
   mlp: number;
@@ -70,9 +74,15 @@ export type ModelConfig = VitConfig | MixerConfig;
 
 export const FLAX_NUMERICS: Numerics = { gelu: 'tanh', layerNormEps: 1e-6 };
 
-/** Tokens per side: VALID patch conv for ViT (floor), SAME for Mixer (ceil). */
+/** Tokens per side: VALID patch conv for ViT (floor; on the ResNet's feature map for a hybrid), SAME for Mixer (ceil). */
 export function gridSize(c: ModelConfig): number {
-  return c.family === 'vit' ? Math.floor(c.resolution / c.patch) : Math.ceil(c.resolution / c.patch);
+  if (c.family === 'mixer') return Math.ceil(c.resolution / c.patch);
+  return Math.floor((c.resnet ? stemSide(c.resnet, c.resolution) : c.resolution) / c.patch);
+}
+
+/** Input pixels per token side: the patch, times the ResNet stem's stride for a hybrid (16 for R50+ViT-B_16). */
+export function tokenStride(c: ModelConfig): number {
+  return c.patch * (c.family === 'vit' && c.resnet ? stemStride(c.resnet) : 1);
 }
 
 /** Number of patch tokens N (excluding a cls token). */
@@ -103,7 +113,7 @@ export function isPruned(c: ModelConfig): boolean {
 
 export function describe(c: ModelConfig): string {
   if (c.family === 'vit') {
-    return `ViT patch ${c.patch}, D=${c.hidden}, MLP=${c.mlp}, heads=${c.heads}, layers=${c.layers}, ` +
+    return (c.resnet ? `${describeResnet(c.resnet)} + ` : '') + `ViT patch ${c.patch}, D=${c.hidden}, MLP=${c.mlp}, heads=${c.heads}, layers=${c.layers}, ` +
       `${c.classifier}${c.representation ? `, pre_logits ${c.representation}` : ''}, ${c.classes} classes, ${c.resolution}px` +
       (isPruned(c) ? `; pruned: heads [${Array.from({ length: c.layers }, (_, l) => vitLayer(c, l).heads)}], ` +
         `MLP [${Array.from({ length: c.layers }, (_, l) => vitLayer(c, l).mlp)}]` : '') +

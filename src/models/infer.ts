@@ -3,6 +3,7 @@
  * configuration: missing, unexpected and mis-shaped weights are named one by one.
  */
 import { FLAX_NUMERICS, type ModelConfig, type Numerics } from './config.js';
+import { type ResnetConfig, GROUPNORM_GROUPS, RESNET_LAYOUTS, describeResnet, stemChannels, stemStride } from './resnet.js';
 import { expectedShapes } from './layout.js';
 import { zooConfig } from './zoo.js';
 import { FileError } from '../errors.js';
@@ -28,6 +29,63 @@ function countIndexed(w: Map<string, Tensor>, re: RegExp): number {
   return idx.size;
 }
 
+const tuple = (a: readonly number[]) => `(${a.join(', ')}${a.length === 1 ? ',' : ''})`;
+
+/**
+ * A hybrid's ResNet stem from its weight names (spec §2.6): the width from conv_root/kernel, the units
+ * per stage from the block{s}/unit{u} names. The layout must be one of the official hybrids'; a missing
+ * or extra unit is named by its key.
+ */
+function inferResnet(w: Map<string, Tensor>, file: string): ResnetConfig | undefined {
+  const stageKeys = [...w.keys()].filter((k) => /^(block\d+|conv_root|gn_root)\//.test(k));
+  if (!w.has('conv_root/kernel')) {
+    if (stageKeys.length) throw new FileError(file, `missing weight 'conv_root/kernel' (found ResNet weight '${stageKeys[0]}')`);
+    return undefined;
+  }
+  const [k, k2, cin, width] = dimsOf(w, 'conv_root/kernel', 4, file) as [number, number, number, number];
+  if (k !== 7 || k2 !== 7 || cin !== 3) {
+    throw new FileError(file, `weight 'conv_root/kernel' has shape ${tuple([k, k2, cin, width])}, expected (7, 7, 3, width)`);
+  }
+  if (width % GROUPNORM_GROUPS !== 0) {
+    throw new FileError(file, `weight 'conv_root/kernel' has ${width} output channels, not a multiple of GroupNorm's ${GROUPNORM_GROUPS} groups`);
+  }
+  const units = new Map<number, number[]>();
+  for (const key of stageKeys) {
+    const m = /^block(\d+)\/unit(\d+)\//.exec(key);
+    if (!m) {
+      if (key.startsWith('block')) throw new FileError(file, `unexpected weight '${key}' (expected block<s>/unit<u>/…)`);
+      continue;
+    }
+    const s = Number(m[1]), u = Number(m[2]);
+    if (!units.has(s)) units.set(s, []);
+    if (!units.get(s)!.includes(u)) units.get(s)!.push(u);
+  }
+  const layers: number[] = [];
+  for (let s = 1; s <= units.size; s++) {
+    const us = units.get(s);
+    if (!us) throw new FileError(file, `ResNet stage 'block${s}' is missing (the checkpoint has block${Math.max(...units.keys())})`);
+    for (let u = 1; u <= us.length; u++) {
+      if (!us.includes(u)) throw new FileError(file, `ResNet unit 'block${s}/unit${u}' is missing (block${s} has unit${Math.max(...us)})`);
+    }
+    layers.push(us.length);
+  }
+  if (!RESNET_LAYOUTS.some((l) => l.layers.join() === layers.join())) {
+    // Name the unit that differs from the nearest official layout with as many stages.
+    const near = RESNET_LAYOUTS.filter((l) => l.layers.length === layers.length)
+      .map((l) => ({ l, d: l.layers.reduce((a, n, i) => a + Math.abs(n - layers[i]!), 0) }))
+      .sort((a, b) => a.d - b.d)[0]?.l;
+    let why = `no official hybrid has ${layers.length} stages`;
+    if (near) {
+      const s = near.layers.findIndex((n, i) => n !== layers[i]);
+      why = layers[s]! > near.layers[s]!
+        ? `extra unit 'block${s + 1}/unit${near.layers[s]! + 1}' against ${near.label} ${tuple(near.layers)}`
+        : `unit 'block${s + 1}/unit${layers[s]! + 1}' missing against ${near.label} ${tuple(near.layers)}`;
+    }
+    throw new FileError(file, `ResNet units per stage ${tuple(layers)} match no hybrid configuration: ${why}`);
+  }
+  return { layers, width };
+}
+
 export function inferConfig(w: Map<string, Tensor>, file: string, numerics: Numerics = FLAX_NUMERICS): ModelConfig {
   if (w.has('stem/kernel')) {
     const [P, P2, cin, C] = dimsOf(w, 'stem/kernel', 4, file) as [number, number, number, number];
@@ -48,11 +106,13 @@ export function inferConfig(w: Map<string, Tensor>, file: string, numerics: Nume
     return { family: 'mixer', patch: P, hidden: C, blocks, tokensMlp: DS, channelsMlp: DC, classes,
       resolution: g * P, ...numerics, ...(pruned ? { layerTokensMlp: dss, layerChannelsMlp: dcs } : {}) };
   }
+  const resnet = inferResnet(w, file);
   if (w.has('embedding/kernel')) {
     const [P, P2, cin, D] = dimsOf(w, 'embedding/kernel', 4, file) as [number, number, number, number];
-    if (P !== P2 || cin !== 3) {
-      throw new FileError(file, `embedding/kernel has shape ${shapeString([P, P2, cin, D])}, expected (P, P, 3, D)` +
-        (cin !== 3 ? ' (hybrid ResNet+ViT checkpoints are not supported)' : ''));
+    const want = resnet ? stemChannels(resnet) : 3;
+    if (P !== P2 || cin !== want) {
+      throw new FileError(file, `weight 'embedding/kernel' has shape ${shapeString([P, P2, cin, D])}, expected (P, P, ${want}, D)` +
+        (resnet ? ` (the ${describeResnet(resnet)})` : cin !== 3 ? ' (a hybrid ResNet+ViT checkpoint needs its ResNet weights, conv_root/kernel …)' : ''));
     }
     const layers = countIndexed(w, /^Transformer\/encoderblock_(\d+)\//);
     if (layers <= 0) throw new FileError(file, 'no Transformer/encoderblock_<l> weights (or their numbering has gaps)');
@@ -77,10 +137,11 @@ export function inferConfig(w: Map<string, Tensor>, file: string, numerics: Nume
     if (g * g !== N) throw new FileError(file, `position embedding has ${N} patch rows, not a square grid`);
     const representation = w.has('pre_logits/kernel') ? dimsOf(w, 'pre_logits/kernel', 2, file)[1]! : null;
     const classes = dimsOf(w, 'head/bias', 1, file)[0]!;
-    return { family: 'vit', patch: P, hidden: D, mlp, heads: H, layers, classifier, representation, classes,
-      resolution: g * P, ...numerics, ...(pruned ? { layerHeads: heads, layerMlp: mlps, headDim: hd } : {}) };
+    // Native resolution: the token grid times the pixels per token (patch × the stem's stride for a hybrid).
+    return { family: 'vit', ...(resnet ? { resnet } : {}), patch: P, hidden: D, mlp, heads: H, layers, classifier, representation, classes,
+      resolution: g * P * (resnet ? stemStride(resnet) : 1), ...numerics, ...(pruned ? { layerHeads: heads, layerMlp: mlps, headDim: hd } : {}) };
   }
-  if (w.has('conv_root/kernel')) throw new FileError(file, 'hybrid ResNet+ViT checkpoints are not supported');
+  if (resnet) throw new FileError(file, "missing weight 'embedding/kernel' (a hybrid's patch embedding after the ResNet stem)");
   throw new FileError(file, "not a ViT or Mixer checkpoint: neither 'embedding/kernel' nor 'stem/kernel' found");
 }
 
@@ -109,5 +170,7 @@ export function checkAgainstNamed(c: ModelConfig, name: string, file: string): v
     const a = (c as unknown as Record<string, unknown>)[f], b = (z as unknown as Record<string, unknown>)[f];
     if (a !== b) throw new FileError(file, `does not match config ${z.name}: ${f} is ${String(a)} in the checkpoint, ${String(b)} in ${z.name}`);
   }
+  const stem = (x: ModelConfig) => (x.family === 'vit' && x.resnet ? describeResnet(x.resnet) : 'no ResNet stem');
+  if (stem(c) !== stem(z)) throw new FileError(file, `does not match config ${z.name}: ${stem(c)} in the checkpoint, ${stem(z)} in ${z.name}`);
   c.name = z.name;
 }

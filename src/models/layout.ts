@@ -3,6 +3,7 @@
  * (spec §2.2, §2.5). Used to validate imports, to generate random weights and to slice when pruning.
  */
 import { type ModelConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from './config.js';
+import { resnetShapes, stemChannels } from './resnet.js';
 
 export const vitBlock = (l: number) => `Transformer/encoderblock_${l}`;
 export const mixerBlock = (i: number) => `MixerBlock_${i}`;
@@ -11,7 +12,9 @@ export function expectedShapes(c: ModelConfig): Map<string, number[]> {
   const m = new Map<string, number[]>();
   const D = c.hidden;
   if (c.family === 'vit') {
-    m.set('embedding/kernel', [c.patch, c.patch, 3, D]);
+    // A hybrid's ResNet stem comes first (spec §2.3); its feature map is the patch embedding's input.
+    if (c.resnet) for (const [name, dims] of resnetShapes(c.resnet)) m.set(name, dims);
+    m.set('embedding/kernel', [c.patch, c.patch, c.resnet ? stemChannels(c.resnet) : 3, D]);
     m.set('embedding/bias', [D]);
     if (c.classifier === 'token') m.set('cls', [1, 1, D]);
     m.set('Transformer/posembed_input/pos_embedding', [1, sequenceLength(c), D]);

@@ -6,3 +6,5 @@ export const META_CONFIG = 'vitopt.config';
 export const META_LABELS = 'vitopt.labels';
 export const META_STYLE = 'vitopt.style';
 export const META_SOURCE = 'vitopt.source';
+/** Contrib-op fusions of an 'ort' graph, and why (src/export/fusions.ts). */
+export const META_FUSIONS = 'vitopt.fusions';

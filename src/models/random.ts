@@ -34,7 +34,8 @@ export function randomIR(config: ModelConfig, seed = 0): ModelIR {
   for (const [name, dims] of expectedShapes(config)) {
     const data = new Float32Array(numel(dims));
     let mean = 0, std = 0.02;
-    if (/LayerNorm_\d\/scale|encoder_norm\/scale|pre_head_layer_norm\/scale/.test(name)) { mean = 1; std = 0.1; }
+    // Norm scales near 1 (the hybrid stem's GroupNorms too: gn_root, gn_proj, gn1…gn3).
+    if (/LayerNorm_\d\/scale|encoder_norm\/scale|pre_head_layer_norm\/scale|(^|\/)gn(\d+|_root|_proj)\/scale/.test(name)) { mean = 1; std = 0.1; }
     else if (name.endsWith('bias')) std = 0.02;
     else if (name === 'cls' || name.endsWith('pos_embedding')) std = 0.5;
     for (let i = 0; i < data.length; i++) data[i] = mean + std * normal();

@@ -8,6 +8,7 @@
 import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, vitLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
 import type { Tensor } from '../tensor.js';
+import { resnetStemForward } from './resnet.js';
 
 type M = Float64Array; // row-major [rows, cols]
 
@@ -72,9 +73,9 @@ function layerNorm(x: M, rows: number, d: number, scale: Float64Array, bias: Flo
   return y;
 }
 
-/** Patch conv on one NHWC image: [g*g, D] tokens, row-major. `pad` = [top, left] zero padding (SAME). */
+/** Patch conv on one NHWC image (or a hybrid's feature map, `cin` channels): [g*g, D] tokens, row-major. `pad` = [top, left] zero padding (SAME). */
 function patchify(img: Float64Array, side: number, P: number, kernel: Float64Array, bias: Float64Array, D: number,
-  g: number, padTop = 0, padLeft = 0): M {
+  g: number, padTop = 0, padLeft = 0, cin = 3): M {
   const out = new Float64Array(g * g * D);
   for (let i = 0; i < g; i++) for (let j = 0; j < g; j++) {
     const o = (i * g + j) * D;
@@ -82,9 +83,9 @@ function patchify(img: Float64Array, side: number, P: number, kernel: Float64Arr
     for (let kh = 0; kh < P; kh++) for (let kw = 0; kw < P; kw++) {
       const y = i * P + kh - padTop, x = j * P + kw - padLeft;
       if (y < 0 || x < 0 || y >= side || x >= side) continue;
-      for (let c = 0; c < 3; c++) {
-        const v = img[(y * side + x) * 3 + c]!;
-        const ko = ((kh * P + kw) * 3 + c) * D;
+      for (let c = 0; c < cin; c++) {
+        const v = img[(y * side + x) * cin + c]!;
+        const ko = ((kh * P + kw) * cin + c) * D;
         for (let d = 0; d < D; d++) out[o + d]! += v * kernel[ko + d]!;
       }
     }
@@ -154,13 +155,15 @@ function mergeStep(x: M, size: Float64Array, metric: M, T: number, D: number, hd
 
 function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array, opts: ReferenceOptions = {}): Float64Array {
   const D = c.hidden, P = c.patch;
-  const g = Math.floor(c.resolution / P), N = g * g;
+  // A hybrid's patch embedding reads the ResNet stem's feature map instead of the pixels.
+  const fm = c.resnet ? resnetStemForward(ir, c.resnet, img, c.resolution) : { side: c.resolution, channels: 3, data: img };
+  const g = Math.floor(fm.side / P), N = g * g;
   const cls = c.classifier === 'token';
   let T = N + (cls ? 1 : 0);
   // Token Merging: tokens merged per block, and each token's size (how many patches it stands for).
   const r = Array.from({ length: c.layers }, (_, l) => c.mergeTokens?.[l] ?? 0);
   let size: Float64Array = new Float64Array(T).fill(1);
-  const patches = patchify(img, c.resolution, P, w64(ir, 'embedding/kernel'), w64(ir, 'embedding/bias'), D, g);
+  const patches = patchify(fm.data, fm.side, P, w64(ir, 'embedding/kernel'), w64(ir, 'embedding/bias'), D, g, 0, 0, fm.channels);
   let x: M = new Float64Array(T * D);
   if (cls) x.set(w64(ir, 'cls'), 0);
   x.set(patches, cls ? D : 0);

@@ -24,6 +24,8 @@ import { expectedShapes, mixerBlock, vitBlock } from '../../models/layout.js';
 import { META_CONFIG, META_LABELS, META_SOURCE } from '../../models/metadata.js';
 import type { Tensor } from '../../tensor.js';
 import { numel, oihwToHwio, transpose2d } from '../../tensor.js';
+import { resnetWeightsFromExport } from '../../export/resnet.js';
+import { stemChannels } from '../../models/resnet.js';
 
 const NOT_VITOPT = 'is not a vitopt ViT/Mixer export; prune takes a checkpoint (.npz, .safetensors, fashion-vit, ' +
   'fashion-mixer) or an .onnx file written by `vitopt convert`';
@@ -91,7 +93,10 @@ function vitWeights(c: VitConfig, get: Getter): Map<string, Tensor> {
   const w = new Map<string, Tensor>();
   const D = c.hidden, P = c.patch, N = gridSize(c) ** 2;
   const hasCls = c.classifier === 'token';
-  w.set('embedding/kernel', oihwToHwio(get('embedding/kernel', [D, 3, P, P])));
+  // A hybrid's ResNet stem (its kernels were exported weight-standardized: src/export/resnet.ts).
+  if (c.resnet) for (const [name, t] of resnetWeightsFromExport(c.resnet, get)) w.set(name, t);
+  const cin = c.resnet ? stemChannels(c.resnet) : 3;
+  w.set('embedding/kernel', oihwToHwio(get('embedding/kernel', [D, cin, P, P])));
   w.set('embedding/bias', get('embedding/bias', [D]));
   const patches = get('posembed_patches', [1, N, D]);
   const pos = new Float32Array((N + (hasCls ? 1 : 0)) * D);

@@ -1,0 +1,92 @@
+/**
+ * Hybrid stem benchmark (not a test): would int8 convolutions speed up the ResNet stem of the hybrids?
+ * `node dist/bench/hybrid-stem-int8.js [--model R50+ViT-B_16] [--resolution 224] [--batches 1,8]
+ * [--rounds 5] [--seconds 1] [--threads 2]`
+ *
+ * The stem alone (src/export/resnet.ts, random weights) in two forms, loaded together and timed in
+ * interleaved rounds (src/bench/side-by-side.ts):
+ *   fp32  as vitopt exports it (Conv on standardized float kernels);
+ *   int8  every Conv in the QDQ form ONNX Runtime turns into QLinearConv (uint8 activations, int8
+ *         per-channel weights): Q/DQ on its input and output, DQ on an int8 kernel. The scales are fixed
+ *         (0.05, zero point 128): this measures speed only; the values it computes are not used.
+ * ConvInteger (dynamic mode) is not measured: ONNX Runtime's CPU kernel takes uint8 weights only.
+ * Prints a Markdown table with the ratio int8 / fp32 per batch size.
+ */
+import { buildModel, DataType, encodeModel, GraphBuilder, initializerFloat, rawTensor, type ModelProto, type NodeProto, type TensorProto } from '../src/formats/onnx.js';
+import { randomIR } from '../src/models/random.js';
+import { zooConfig } from '../src/models/zoo.js';
+import { resnetStem } from '../src/export/resnet.js';
+import type { VitConfig } from '../src/models/config.js';
+import { NO_FUSIONS } from '../src/export/layers.js';
+import { sideBySide } from '../src/bench/side-by-side.js';
+import { detectCpu } from '../src/util/cpu.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
+const config = { ...zooConfig(arg('model', 'R50+ViT-B_16')), resolution: Number(arg('resolution', '224')) } as VitConfig;
+const batches = arg('batches', '1,8').split(',').map(Number);
+const rounds = Number(arg('rounds', '5')), seconds = Number(arg('seconds', '1')), threads = Number(arg('threads', '2'));
+if (!config.resnet) throw new Error(`${config.name} is not a hybrid`);
+
+/** The stem as its own graph: pixels -> feature map. */
+function stemGraph(): ModelProto {
+  const ir = randomIR({ ...config, layers: 1, classes: 1 }, 0);
+  const g = new GraphBuilder();
+  const out = resnetStem({ g, style: 'portable', fusions: NO_FUSIONS, numerics: config }, ir, config.resnet!, 'pixels', config.resolution);
+  g.renameOutput(out, 'features');
+  return buildModel(g, { name: 'stem', inputs: [{ name: 'pixels', shape: ['batch', 3, config.resolution, config.resolution] }],
+    outputs: [{ name: 'features', shape: ['batch', 'c', 'h', 'w'] }] });
+}
+
+/** Every Conv in QDQ form: Q->DQ on the input, int8 per-channel kernel through DQ, Q->DQ on the output. */
+function qdqConvs(m: ModelProto): ModelProto {
+  const graph = m.graph!;
+  const inits = new Map(graph.initializer!.map((t) => [t.name!, t]));
+  const extra: TensorProto[] = [];
+  const nodes: NodeProto[] = [];
+  const scalar = (name: string, v: number, type: number) => {
+    extra.push(type === DataType.FLOAT ? rawTensor(name, type, [], Float32Array.of(v)) : rawTensor(name, type, [], Uint8Array.of(v)));
+    return name;
+  };
+  const aScale = scalar('q/a_scale', 0.05, DataType.FLOAT), aZero = scalar('q/a_zero', 128, DataType.UINT8);
+  let k = 0;
+  for (const n of graph.node!) {
+    if (n.opType !== 'Conv') { nodes.push(n); continue; }
+    const id = `q${k++}`;
+    const w = initializerFloat(inits.get(n.input![1]!)!);
+    const cout = w.dims[0]!, per = w.data.length / cout;
+    const q = new Int8Array(w.data.length), scales = new Float32Array(cout);
+    for (let o = 0; o < cout; o++) {
+      let mx = 0;
+      for (let i = 0; i < per; i++) mx = Math.max(mx, Math.abs(w.data[o * per + i]!));
+      scales[o] = mx / 127 || 1;
+      for (let i = 0; i < per; i++) q[o * per + i] = Math.round(w.data[o * per + i]! / scales[o]!);
+    }
+    extra.push(rawTensor(`${id}/w`, DataType.INT8, w.dims, q), rawTensor(`${id}/w_scale`, DataType.FLOAT, [cout], scales),
+      rawTensor(`${id}/w_zero`, DataType.INT8, [cout], new Int8Array(cout)));
+    const mk = (op: string, inputs: string[], output: string, attrs: NodeProto['attribute'] = []): NodeProto =>
+      ({ opType: op, name: `${id}/${op}/${output}`, input: inputs, output: [output], domain: '', attribute: attrs });
+    nodes.push(mk('QuantizeLinear', [n.input![0]!, aScale, aZero], `${id}/xq`), mk('DequantizeLinear', [`${id}/xq`, aScale, aZero], `${id}/xdq`),
+      mk('DequantizeLinear', [`${id}/w`, `${id}/w_scale`, `${id}/w_zero`], `${id}/wdq`, [{ name: 'axis', type: 2, i: 0 }]),
+      { ...n, input: [`${id}/xdq`, `${id}/wdq`], output: [`${id}/y`] },
+      mk('QuantizeLinear', [`${id}/y`, aScale, aZero], `${id}/yq`), mk('DequantizeLinear', [`${id}/yq`, aScale, aZero], n.output![0]!));
+  }
+  // In place: the fp32 graph is encoded before this runs.
+  const kernels = new Set(graph.node!.filter((n) => n.opType === 'Conv').map((n) => n.input![1]!));
+  graph.node = nodes;
+  graph.initializer = [...graph.initializer!.filter((t) => !kernels.has(t.name!)), ...extra];
+  return m;
+}
+
+const fp32 = encodeModel(stemGraph());
+const int8 = encodeModel(qdqConvs(stemGraph()));
+const cpu = detectCpu();
+console.log(`# ${config.name} stem at ${config.resolution} px: fp32 Conv vs int8 QLinearConv (QDQ)\n`);
+console.log(`${new Date().toISOString()}; CPU: ${cpu.evidence} (VNNI ${cpu.vnni ? 'yes' : 'no'}); ${threads} threads; ${rounds} rounds of ${seconds} s\n`);
+console.log('| batch | fp32 images/s | int8 images/s | int8 / fp32 |');
+console.log('|---:|---:|---:|---:|');
+for (const batch of batches) {
+  const r = await sideBySide([{ name: 'fp32', bytes: fp32 }, { name: 'int8', bytes: int8 }], config.resolution,
+    { batch, rounds, secondsPerRound: seconds, engine: { threads } });
+  console.log(`| ${batch} | ${r.results[0]!.imagesPerSecond.toFixed(1)} | ${r.results[1]!.imagesPerSecond.toFixed(1)} | ${r.ratios[1]!.toFixed(2)}× |`);
+}
