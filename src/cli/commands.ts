@@ -10,8 +10,12 @@ import * as prune from './prune.js';
 import * as quantize from './quantize.js';
 import * as bench from './bench.js';
 import * as hw from './hw.js';
+import * as profile from './profile.js';
 import * as tune from './tune.js';
 import * as runs from './runs.js';
+import * as serve from './serve.js';
+import * as web from './web.js';
+import * as loadtest from './loadtest.js';
 
 export const COMMANDS: { register(program: Command): void }[] = [
   models,
@@ -24,6 +28,10 @@ export const COMMANDS: { register(program: Command): void }[] = [
   quantize,
   bench,
   hw,
+  profile,
   tune,
   runs,
+  serve,
+  web,
+  loadtest,
 ];

@@ -1,5 +1,5 @@
 /** Shared bits of the CLI: option parsing helpers and report output. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../errors.js';
 import type { EngineOptions } from '../engines/options.js';
@@ -22,7 +22,17 @@ export function floatArg(name: string) {
   };
 }
 
-/** A flag's value checked against its allowed set. */
+/**
+ * An option that takes one of a fixed set of values. commander checks the value while parsing, before
+ * any work starts, and a bad one is one line naming the flag and the allowed values (exit 2):
+ *   error: option '--graph-opt <level>' argument 'bogus' is invalid. Allowed choices are disabled, basic, extended, all.
+ */
+export function enumOption(flags: string, description: string, choices: readonly string[], defaultValue?: string): Option {
+  const o = new Option(flags, description).choices(choices);
+  return defaultValue === undefined ? o : o.default(defaultValue);
+}
+
+/** A flag's value checked against its allowed set (for values that do not come from the command line). */
 export function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(v)) throw new UserError(`${flag} ${v}: expected one of ${allowed.join(', ')}`);
   return v as T;
@@ -75,21 +85,27 @@ export function normalizationFrom(o: { mean?: string; std?: string }): Normaliza
 export function addEngineOptions(cmd: Command): Command {
   return cmd
     .option('--threads <n>', 'intra-op threads (0 = ONNX Runtime default)', intArg('--threads', 0))
-    .option('--graph-opt <level>', 'graph optimization level: disabled|basic|extended|all')
+    .addOption(enumOption('--graph-opt <level>', 'graph optimization level', GRAPH_OPT_LEVELS))
     .option('--no-arena', 'disable the CPU memory arena')
-    .option('--provider <ep>', 'execution provider: cpu|webgpu|cuda|tensorrt', 'cpu');
+    .addOption(enumOption('--provider <ep>', 'execution provider', PROVIDERS, 'cpu'));
 }
 
+export const GRAPH_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export const PROVIDERS = ['cpu', 'webgpu', 'cuda', 'tensorrt'] as const;
+
+/**
+ * The engine options of a parsed command line. The values were checked by commander already; they are
+ * checked again here because library callers and tests pass plain objects (a UserError, never a
+ * model-file error: `--provider bogus` is a problem with the flag).
+ */
 export function engineOptionsFrom(o: Record<string, unknown>): EngineOptions {
-  const level = o.graphOpt as string | undefined;
-  if (level && !['disabled', 'basic', 'extended', 'all'].includes(level)) {
-    throw new InvalidArgumentError(`--graph-opt must be one of disabled|basic|extended|all, not '${level}'`);
-  }
+  const level = o.graphOpt === undefined ? undefined : oneOf('--graph-opt', String(o.graphOpt), GRAPH_OPT_LEVELS);
+  const provider = o.provider === undefined ? undefined : oneOf('--provider', String(o.provider), PROVIDERS);
   return {
     threads: o.threads as number | undefined,
-    graphOptimization: level as EngineOptions['graphOptimization'],
+    graphOptimization: level,
     arena: o.arena as boolean | undefined,
-    provider: o.provider as EngineOptions['provider'],
+    provider,
   };
 }
 

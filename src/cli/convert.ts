@@ -11,19 +11,21 @@ import { countParams } from '../analyze/params.js';
 import { assertWritable } from '../util/atomic.js';
 import { verifyExport } from '../export/verify.js';
 import type { ModelIR } from '../models/ir.js';
-import { emit, intArg, oneOf } from './common.js';
+import { emit, enumOption, intArg, oneOf } from './common.js';
 import { FileError } from '../errors.js';
 import { loadModel, metadata } from '../formats/onnx.js';
 import { META_CONFIG, META_STYLE } from '../models/metadata.js';
 import { irFromOnnx } from '../compress/prune/from-onnx.js';
 import { META_QUANTIZATION } from '../compress/quantize/quantize.js';
 import { checkAgainstNamed } from '../models/infer.js';
+import { assertExportDir, writeTransformersJs } from '../export/transformers-js.js';
 import { describeMerging, hasMerging, MERGE_POOLS, type MergePool, parseMergeTokens, withMergeSchedule } from '../models/tome.js';
 
 interface ConvertOptions {
   output: string;
   resolution?: number;
   portable?: boolean;
+  fusions?: string;
   config?: string;
   randomWeights?: boolean;
   seed: number;
@@ -32,6 +34,7 @@ interface ConvertOptions {
   verify?: boolean;
   mergeTokens?: string;
   mergePool?: string;
+  format?: string;
   json?: boolean;
 }
 
@@ -51,7 +54,9 @@ async function loadExport(file: string): Promise<{ ir: ModelIR; style: GraphStyl
 }
 
 export async function convert(checkpoint: string | undefined, o: ConvertOptions) {
-  await assertWritable(o.output);
+  const tjs = oneOf('--format', o.format ?? 'onnx', ['onnx', 'transformers.js'] as const) === 'transformers.js';
+  if (tjs) await assertExportDir(o.output);
+  else await assertWritable(o.output);
   // Syntax of the ToMe options first: nothing is read before a bad flag is reported.
   const merge = o.mergeTokens === undefined ? undefined : parseMergeTokens(o.mergeTokens);
   const pool = o.mergePool === undefined ? undefined : oneOf<MergePool>('--merge-pool', o.mergePool, MERGE_POOLS);
@@ -78,8 +83,15 @@ export async function convert(checkpoint: string | undefined, o: ConvertOptions)
   }
   if (merge !== undefined) ir = withMergeSchedule(ir, merge, { pool });
   // A vitopt .onnx input keeps its graph style unless --portable.
-  const style: GraphStyle = o.portable ? 'portable' : inputStyle;
-  const model = exportModel(ir, style);
+  const style: GraphStyle = o.portable || tjs ? 'portable' : inputStyle;
+  if (tjs) {
+    const r = await writeTransformersJs(ir, o.output);
+    return { ...r, style, source: ir.source, config: ir.config, params: countParams(ir.config), verification: null };
+  }
+  const { parseFusions } = await import('../export/fusions.js');
+  const fusions = o.fusions === undefined ? undefined : parseFusions(o.fusions) ?? undefined;
+  if (fusions && style === 'portable') throw new UserError('--fusions applies to the ONNX Runtime graph; a --portable graph has none');
+  const model = exportModel(ir, style, { fusions });
   const verification = o.verify ? await verifyExport(ir, model) : null;
   const { files } = await saveModel(o.output, model, { external: o.externalData });
   return {
@@ -92,9 +104,10 @@ export function register(program: Command): void {
   program.command('convert')
     .description('export a checkpoint (.npz, .safetensors, fashion-vit, fashion-mixer), a vitopt .onnx export, or a zoo config with random weights to ONNX')
     .argument('[checkpoint]', 'checkpoint path, reference model name, or an .onnx file written by vitopt (e.g. a pruned model)')
-    .requiredOption('-o, --output <file>', 'output .onnx file')
+    .requiredOption('-o, --output <file>', 'output .onnx file (a folder with --format transformers.js)')
     .option('--resolution <px>', 'input side; resizes a ViT position embedding as the official loader does', intArg('--resolution'))
     .option('--portable', 'standard ONNX ops only (loads in onnxruntime-web); default is the ONNX Runtime fused graph')
+    .option('--fusions <list>', 'ONNX Runtime graph: contrib-op fusions, auto (measured for this CPU, docs/graph-fusions.md), all, none, or attention,skip-layernorm,gelu')
     .option('--config <name>', 'zoo config: checked against the checkpoint, or built with --random-weights')
     .option('--random-weights', 'random weights for --config (for benchmarks)')
     .option('--seed <n>', 'seed for --random-weights', intArg('--seed', 0), 0)
@@ -102,7 +115,8 @@ export function register(program: Command): void {
     .option('--external-data', 'write weights to <output>.data (automatic above 1.8 GB)')
     .option('--verify', 'compare the exported graph with the float64 reference on random inputs (slow for big models)')
     .option('--merge-tokens <r>', 'Token Merging (ToMe, ViT only): merge r tokens in every block, or r0,r1,... one per layer (0 = none); docs/token-merging.md')
-    .option('--merge-pool <kind>', `gap models with --merge-tokens: mean of the merged tokens, ${MERGE_POOLS.join('|')} (default weighted: by token size)`)
+    .addOption(enumOption('--merge-pool <kind>', 'gap models with --merge-tokens: mean of the merged tokens (default weighted: by token size)', MERGE_POOLS))
+    .addOption(enumOption('--format <f>', 'onnx (default), or transformers.js: a folder that @huggingface/transformers loads (fp32 + INT8); docs/browser.md', ['onnx', 'transformers.js']))
     .option('--json', 'print the report as JSON')
     .action(async (checkpoint: string | undefined, o: ConvertOptions) => {
       const r = await convert(checkpoint, o);

@@ -12,7 +12,7 @@ import { progressBar } from '../eval/progress.js';
 import { formatEvalReport } from '../eval/report-text.js';
 import type { EvalReport } from '../eval/report.js';
 import { assertWritable } from '../util/atomic.js';
-import { addEngineOptions, addNormalizationOptions, emit, engineOptionsFrom, intArg, normalizationFrom } from './common.js';
+import { addEngineOptions, addNormalizationOptions, emit, engineOptionsFrom, enumOption, intArg, normalizationFrom } from './common.js';
 
 interface EvalCliOptions {
   data: string;
@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .option('--json [file]', 'print the report as JSON (or write it to file and print the text)')
     .option('--confusion <file>', 'write the confusion matrix as a picture (.svg or .png)')
     .option('--skip-bad', 'skip undecodable images (they are listed in the report) instead of failing')
-    .option('--layout <layout>', '.npy image layout: nhwc ([n,H,W,3]) or nchw ([n,3,H,W])', 'nhwc');
+    .addOption(enumOption('--layout <layout>', '.npy image layout: nhwc ([n,H,W,3]) or nchw ([n,3,H,W])', ['nhwc', 'nchw'], 'nhwc'));
   addEngineOptions(addNormalizationOptions(cmd)).action(async (modelSpec: string, o: EvalCliOptions) => {
     const report = await runEval(modelSpec, o);
     const text = formatEvalReport(report) + (o.confusion ? `\nconfusion chart: ${o.confusion}\n` : '');

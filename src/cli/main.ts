@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands.js';
 import { isUserError } from '../errors.js';
+import { packageVersion } from '../tune/versions.js';
 
 function fail(e: unknown): never {
   if (isUserError(e)) {
@@ -18,6 +19,7 @@ function fail(e: unknown): never {
 
 const program = new Command('vitopt')
   .description('ViT and MLP-Mixer: checkpoint -> ONNX -> fast, verified inference on Node.js')
+  .version(packageVersion(), '-V, --version', 'print the version of vitopt')
   .showHelpAfterError(false)
   .exitOverride();
 for (const c of COMMANDS) c.register(program);

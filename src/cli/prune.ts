@@ -11,7 +11,7 @@ import { UserError } from '../errors.js';
 import { DATA_SPEC_HELP, openDataSpec } from '../data/data-spec.js';
 import { stagedProgress } from '../eval/progress.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { addCompressionReportOptions, addEngineOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, oneOf } from './common.js';
+import { addCompressionReportOptions, addEngineOptions, assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, intArg, oneOf } from './common.js';
 import type { GraphStyle } from '../export/index.js';
 import type { ModelIR } from '../models/ir.js';
 import type { PruneMethod, PruneOptions } from '../compress/prune/index.js';
@@ -126,16 +126,16 @@ export function register(program: Command): void {
     .description('structured pruning (heads, MLP/mixing units) with least-squares reconstruction, or magnitude / N:M sparsity')
     .argument('<model>', 'a checkpoint (.npz, .safetensors, fashion-vit, fashion-mixer) or an .onnx file written by vitopt convert')
     .requiredOption('-o, --output <file>', 'pruned model (.onnx)')
-    .requiredOption('--method <m>', 'heads | neurons | structured | magnitude | nm')
+    .addOption(enumOption('--method <m>', 'pruning method', ['heads', 'neurons', 'structured', 'magnitude', 'nm']).makeOptionMandatory())
     .option('--ratio <r>', 'fraction removed, in (0, 1): of the heads/units (structured) or of the weights (magnitude)', floatArg('--ratio'))
     .option('--target-flops <f>', 'fraction of the FLOPs to keep, in (0, 1) (structured methods)', floatArg('--target-flops'))
     .option('--data <spec>', `calibration images (structured methods): ${DATA_SPEC_HELP}`)
     .option('--calibration-size <n>', 'calibration images (default 512)', intArg('--calibration-size', 1))
-    .option('--ranking <r>', 'uniform (same fraction per layer) or global (one ranking across layers)', 'global')
+    .addOption(enumOption('--ranking <r>', 'uniform (same fraction per layer) or global (one ranking across layers)', ['uniform', 'global'], 'global'))
     .option('--no-reconstruct', 'slice only; do not refit the layers after the cut')
-    .option('--refit-target <t>', 'corrective (match the unpruned residual stream) or local (match each unpruned layer on its own input)', 'corrective')
+    .addOption(enumOption('--refit-target <t>', 'corrective (match the unpruned residual stream) or local (match each unpruned layer on its own input)', ['corrective', 'local'], 'corrective'))
     .option('--ridge <x>', 'relative ridge of the refit (default 1e-3)', floatArg('--ridge'))
-    .option('--scope <s>', 'magnitude: layer (per-matrix threshold) or global (one threshold)', 'layer')
+    .addOption(enumOption('--scope <s>', 'magnitude: layer (per-matrix threshold) or global (one threshold)', ['layer', 'global'], 'layer'))
     .option('--nm <N:M>', 'nm: the pattern', '2:4')
     .option('--eval <spec>', 'data to measure top-1 and agreement with the unpruned model (before and after reconstruction)')
     .option('--eval-size <n>', 'evaluate at most n images', intArg('--eval-size', 1))

@@ -12,7 +12,7 @@ import type { Dataset } from '../data/dataset.js';
 import { stagedProgress } from '../eval/progress.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { addCompressionReportOptions, addEngineOptions, addNormalizationOptions, assertOutputs, emit, engineOptionsFrom, floatArg, intArg, normalizationFrom, oneOf } from './common.js';
+import { addCompressionReportOptions, addEngineOptions, addNormalizationOptions, assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, intArg, normalizationFrom, oneOf } from './common.js';
 import type { QuantizeReport } from '../tune/quantize-report.js';
 import type { CalibrationMethod, Int8Format, QuantizeMode, QuantizeOptions } from '../compress/quantize/index.js';
 import type { ModelConfig } from '../models/config.js';
@@ -20,6 +20,7 @@ import type { ModelConfig } from '../models/config.js';
 interface QuantizeCliOptions {
   output: string;
   mode: string;
+  fusions?: string;
   perTensor?: boolean;
   int8Format: string;
   include: string[];
@@ -71,6 +72,8 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   const measure = await import('../tune/index.js');
   const mode = oneOf<QuantizeMode>('--mode', o.mode, lib.QUANTIZE_MODES);
   const format = oneOf<Int8Format | 'auto'>('--int8-format', o.int8Format, ['auto', ...lib.INT8_FORMATS]);
+  const { parseFusions } = await import('../export/fusions.js');
+  const fusions = o.fusions === undefined ? undefined : parseFusions(o.fusions) ?? undefined;
   const method = o.calibrationMethod ? oneOf<CalibrationMethod>('--calibration-method', o.calibrationMethod, lib.CALIBRATION_METHODS) : undefined;
   if (o.percentile !== undefined && !(o.percentile > 50 && o.percentile <= 100)) throw new UserError(`--percentile ${o.percentile}: must be in (50, 100]`);
   if (o.maxDrop !== undefined && !(o.maxDrop >= 0)) throw new UserError(`--max-drop ${o.maxDrop}: must be >= 0 (top-1 percentage points)`);
@@ -93,9 +96,9 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   const fixedBatch = dims[0]?.dimValue ? Number(dims[0].dimValue) : undefined;
   const progress = stagedProgress('quantize');
   try {
-    const analysis = await lib.analyze(input.model);
+    const analysis = await lib.analyze(input.model, { mode, fusions });
     const options: QuantizeOptions = {
-      mode, format, perChannel: !o.perTensor, include: o.include, exclude: o.exclude, method, percentile: o.percentile,
+      mode, format, fusions, perChannel: !o.perTensor, include: o.include, exclude: o.exclude, method, percentile: o.percentile,
       calibration: calibData ? lib.datasetSource(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, input.resolution,
         { normalize, batch: fixedBatch, wholeBatches: fixedBatch !== undefined }) : undefined,
       calibrationBatch: fixedBatch,
@@ -142,15 +145,16 @@ export function register(program: Command): void {
     .description('INT8 (dynamic, or static QDQ with calibration), FP16 or INT4 weight-only; ViT-aware defaults, accuracy guard, per-layer report')
     .argument('<model>', 'an .onnx file (vitopt export or a foreign ViT), a checkpoint (.npz / .safetensors), or fashion-vit / fashion-mixer')
     .requiredOption('-o, --output <file>', 'quantized model (.onnx)')
-    .requiredOption('--mode <mode>', 'dynamic | static | fp16 | int4')
+    .addOption(enumOption('--mode <mode>', 'quantization mode', ['dynamic', 'static', 'fp16', 'int4']).makeOptionMandatory())
+    .option('--fusions <list>', 'INT8: contrib-op fusions to keep: auto (measured for this CPU), all, none, or attention,skip-layernorm,gelu', 'auto')
     .option('--per-tensor', 'one int8 scale per weight matrix (default: one per output channel)')
-    .option('--int8-format <f>', 'auto (from the CPU: u8s8 with VNNI, u8s8-reduced without) | u8s8 | u8s8-reduced | u8u8', 'auto')
+    .addOption(enumOption('--int8-format <f>', 'int8 storage; auto: from the CPU (u8s8 with VNNI, u8s8-reduced without)', ['auto', 'u8s8', 'u8s8-reduced', 'u8u8'], 'auto'))
     .option('--include <list>', 'also quantize these (op types, node or weight names, name prefixes, globs, or "head"); repeatable', list, [])
     .option('--exclude <list>', 'keep these float (fp16: keep these in float32); same patterns; repeatable', list, [])
     .option('--data <spec>', `evaluation data (top-1, agreement, --max-drop), and calibration data for static mode: ${DATA_SPEC_HELP}`)
     .option('--calibration-data <spec>', 'static: calibration images (default: the training split of --data where it has one)')
     .option('--calibration-size <n>', `static: calibration images (default ${300})`, intArg('--calibration-size', 1))
-    .option('--calibration-method <m>', 'static: minmax | percentile | entropy | mse (default percentile)')
+    .addOption(enumOption('--calibration-method <m>', 'static: range calibration (default percentile)', ['minmax', 'percentile', 'entropy', 'mse']))
     .option('--percentile <p>', 'static, percentile method: the percentile kept (default 99.999)', floatArg('--percentile'))
     .option('--block-size <n>', 'int4: weights per scale along K (power of two, >= 16)', intArg('--block-size', 16), 32)
     .option('--symmetric', 'int4: symmetric blocks (no zero points)')

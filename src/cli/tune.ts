@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { DATA_SPEC_HELP } from '../data/data-spec.js';
 import { UserError } from '../errors.js';
 import { parseBytes, parseMs } from './bench.js';
-import { floatArg, intArg, oneOf } from './common.js';
+import { enumOption, floatArg, intArg, oneOf } from './common.js';
 import type { Objective, TuneEngine } from '../tune/types.js';
 import type { TuneEvent } from '../tune/tune.js';
 
@@ -93,8 +93,8 @@ export function register(program: Command): void {
     .option('--max-batch <n>', 'largest batch --find-batch tries', intArg('--max-batch', 1), 64)
     .option('--memory-budget <size>', 'largest peak resident memory of the serving process, e.g. 1.5GB or 600MiB', parseBytes('--memory-budget'))
     .option('--min-throughput <img/s>', 'smallest throughput, images per second', floatArg('--min-throughput'))
-    .option('--objective <o>', 'throughput | latency | size', 'throughput')
-    .option('--engine <e>', 'cpu (onnxruntime-node) | wasm (onnxruntime-web)', 'cpu')
+    .addOption(enumOption('--objective <o>', 'what the choice maximizes (throughput) or minimizes (latency, size)', ['throughput', 'latency', 'size'], 'throughput'))
+    .addOption(enumOption('--engine <e>', 'cpu (onnxruntime-node) or wasm (onnxruntime-web)', ['cpu', 'wasm'], 'cpu'))
     .option('--threads <n>', 'intra-op threads (default: the CPUs this process may use)', intArg('--threads', 1))
     .option('--time-budget <seconds>', 'stop the search after this long and decide on what was measured', floatArg('--time-budget'))
     .option('--store <file>', 'run store (SQLite)', '.vitopt/runs.db')

@@ -4,6 +4,7 @@
  * contract; `layout: 'nchw'` for [n, 3, H, W]), or uint8 pixels [n, H, W] / [n, H, W, 3] that get the
  * normal preprocessing. Rows are read from disk one batch at a time.
  */
+import { printable } from '../util/printable.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FileError } from '../errors.js';
@@ -37,7 +38,7 @@ export async function readLabelsFile(file: string): Promise<Int32Array> {
   for (const [i, raw] of lines.entries()) {
     const line = raw.trim();
     if (line === '') continue;
-    if (!/^\d+$/.test(line)) throw new FileError(file, `line ${i + 1}: '${line.slice(0, 40)}' is not a non-negative integer label`);
+    if (!/^\d+$/.test(line)) throw new FileError(file, `line ${i + 1}: '${printable(line, 40)}' is not a non-negative integer label`);
     out.push(Number(line));
   }
   return Int32Array.from(out);

@@ -1,5 +1,6 @@
 /** The engine layer: one interface over onnxruntime-node (CPU, WebGPU, CUDA, TensorRT) and onnxruntime-web (wasm). */
 export * from './engine.js';
+export { createSession } from './create.js';
 export * from './options.js';
 export { OrtModel, sessionOptions, supportedBackends, ortNodeVersion } from './ort-node.js';
 export { WorkerSession } from './worker.js';

@@ -80,10 +80,10 @@ export function supportedBackends(): { name: string; bundled: boolean }[] {
 }
 
 const PROVIDER_HINT: Partial<Record<EngineName, string>> = {
-  cuda: 'vitopt\'s .npmrc skips the CUDA provider download; with CUDA 12 + cuDNN installed: ' +
-    'ONNXRUNTIME_NODE_INSTALL_CUDA=v12 npm rebuild onnxruntime-node',
-  tensorrt: 'vitopt\'s .npmrc skips the TensorRT provider download; with CUDA 12 + TensorRT installed: ' +
-    'ONNXRUNTIME_NODE_INSTALL_CUDA=v12 npm rebuild onnxruntime-node',
+  cuda: 'vitopt\'s package.json (allowScripts) skips the CUDA provider download; with CUDA 12 + cuDNN installed: ' +
+    'ONNXRUNTIME_NODE_INSTALL_CUDA=v12 node node_modules/onnxruntime-node/script/install.js',
+  tensorrt: 'vitopt\'s package.json (allowScripts) skips the TensorRT provider download; with CUDA 12 + TensorRT installed: ' +
+    'ONNXRUNTIME_NODE_INSTALL_CUDA=v12 node node_modules/onnxruntime-node/script/install.js',
   webgpu: 'needs a GPU adapter (on Linux: a GPU with Vulkan drivers)',
 };
 

@@ -1,6 +1,7 @@
 /** The worker-thread side of `WorkerSession` (./worker.ts): one engine session per worker. */
 import { parentPort } from 'node:worker_threads';
-import { type EngineSession, EngineUnavailableError, createSession } from './engine.js';
+import { type EngineSession, EngineUnavailableError } from './engine.js';
+import { createSession } from './create.js';
 import type { FromWorker, ToWorker } from './worker.js';
 import { FileError, UserError } from '../errors.js';
 

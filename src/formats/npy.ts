@@ -3,6 +3,7 @@
  * little-endian data, and no maintained JS library reads v2/v3 headers and float16 together.
  * https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
+import { printable } from '../util/printable.js';
 import { FileError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
@@ -60,8 +61,8 @@ export function parseNpyHeader(head: Uint8Array, fileSize: number, file: string)
   if (fortran === 'True') throw new FileError(file, 'Fortran-order .npy arrays are not supported');
   const m = /^([<>|=])([fiub])(\d)$/.exec(descr);
   const dtype = (m ? `${m[2]}${m[3]}` : '') as NpyDtype;
-  if (!m || !(dtype in ITEM)) throw new FileError(file, `unsupported .npy dtype '${descr}'`);
-  if (m[1] === '>' && ITEM[dtype] > 1) throw new FileError(file, `big-endian .npy dtype '${descr}' is not supported`);
+  if (!m || !(dtype in ITEM)) throw new FileError(file, `unsupported .npy dtype '${printable(descr)}'`);
+  if (m[1] === '>' && ITEM[dtype] > 1) throw new FileError(file, `big-endian .npy dtype '${printable(descr)}' is not supported`);
   const dims = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new FileError(file, 'malformed .npy shape');
   const nbytes = numel(dims) * ITEM[dtype];

@@ -2,6 +2,7 @@
  * NumPy .npz: a ZIP (stored or deflated; ZIP64 as numpy writes it) of .npy members. Read with yauzl,
  * which uses the central directory and handles ZIP64, written with yazl.
  */
+import { printable } from '../util/printable.js';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { FileError } from '../errors.js';
@@ -37,7 +38,7 @@ export async function readNpzMembers(file: string): Promise<Map<string, Buffer>>
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new FileError(file, 'no such file');
     if (code === 'EISDIR') throw new FileError(file, 'is a directory, not an .npz file');
-    throw new FileError(file, `not a valid .npz (zip) archive: ${(e as Error).message}`);
+    throw new FileError(file, `not a valid .npz (zip) archive: ${printable((e as Error).message, 200)}`);
   }
   const out = new Map<string, Buffer>();
   try {
@@ -54,7 +55,7 @@ export async function readNpzMembers(file: string): Promise<Map<string, Buffer>>
       zip.readEntry();
     });
   } catch (e) {
-    throw new FileError(file, `corrupt .npz archive: ${(e as Error).message}`);
+    throw new FileError(file, `corrupt .npz archive: ${printable((e as Error).message, 200)}`);
   } finally {
     zip.close();
   }
@@ -67,7 +68,7 @@ export async function loadNpz(file: string): Promise<Map<string, Tensor>> {
   const members = await readNpzMembers(file);
   const out = new Map<string, Tensor>();
   for (const [name, buf] of members) {
-    const where = `${file}[${name}]`;
+    const where = `${file}[${printable(name)}]`;
     const a = parseNpy(buf, where);
     out.set(name, { dims: a.dims, data: npyToFloat32(a, where) });
   }

@@ -3,6 +3,7 @@
  * generated protobuf code of `onnx-proto`. Weights of large models go to ONNX external data (the
  * protobuf limit is 2 GB).
  */
+import { printable } from '../util/printable.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import onnxProto from 'onnx-proto';
@@ -195,6 +196,51 @@ export async function saveModel(file: string, m: ModelProto, o: { external?: boo
   return { files: [file, dataFile] };
 }
 
+/** A decimal byte count or offset of external data, or null when it is not one. */
+function byteCount(v: string | null | undefined): number | null {
+  return v !== undefined && v !== null && /^\d{1,15}$/.test(v.trim()) ? Number(v.trim()) : null;
+}
+
+/**
+ * Load one initializer's external data into raw_data. Checked before anything is allocated: the
+ * location stays inside the model's folder (as ONNX Runtime requires; a model must not read other
+ * files), and offset + length lie within the data file, so memory follows the file, never a claim.
+ */
+async function readExternalData(file: string, t: TensorProto): Promise<void> {
+  const kv: Record<string, string | undefined> = Object.fromEntries((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+  const location = kv.location ?? '';
+  if (location === '' || path.isAbsolute(location) || location.split(/[\\/]/).some((part: string) => part === '..')) {
+    throw new FileError(file, `initializer '${printable(t.name ?? '')}': external data location '${printable(location)}' is not a file beside the model`);
+  }
+  const df = path.join(path.dirname(file), location);
+  const offset = kv.offset === undefined ? 0 : byteCount(kv.offset);
+  if (offset === null) throw new FileError(file, `initializer '${printable(t.name ?? '')}': external data offset '${printable(kv.offset ?? '')}' is not a byte count`);
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(df);
+  } catch {
+    throw new FileError(file, `external data file ${printable(df, 200)} is missing`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new FileError(df, 'external data is not a file');
+    const length = kv.length === undefined ? st.size - offset : byteCount(kv.length);
+    if (length === null) throw new FileError(file, `initializer '${printable(t.name ?? '')}': external data length '${printable(kv.length ?? '')}' is not a byte count`);
+    if (length < 0 || offset + length > st.size) throw new FileError(df, `truncated external data for '${printable(t.name ?? '')}'`);
+    const buf = Buffer.alloc(length);
+    for (let got = 0; got < length;) {
+      const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+      if (bytesRead === 0) throw new FileError(df, `truncated external data for '${printable(t.name ?? '')}'`);
+      got += bytesRead;
+    }
+    t.rawData = buf;
+  } finally {
+    await fh.close();
+  }
+  t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  t.externalData = [];
+}
+
 /** Read and decode an ONNX model; external data is loaded into raw_data. */
 export async function loadModel(file: string): Promise<ModelProto> {
   let bytes: Uint8Array;
@@ -212,27 +258,7 @@ export async function loadModel(file: string): Promise<ModelProto> {
   }
   if (!m.graph || !m.graph.node?.length) throw new FileError(file, 'not a valid ONNX model (no graph)');
   for (const t of m.graph.initializer ?? []) {
-    if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-      const kv = Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
-      const df = path.join(path.dirname(file), kv.location ?? '');
-      let fh: fs.FileHandle;
-      try {
-        fh = await fs.open(df);
-      } catch {
-        throw new FileError(file, `external data file ${df} is missing`);
-      }
-      try {
-        const length = Number(kv.length), off = Number(kv.offset ?? 0);
-        const buf = Buffer.alloc(length);
-        const { bytesRead } = await fh.read(buf, 0, length, off);
-        if (bytesRead !== length) throw new FileError(df, `truncated external data for '${t.name}'`);
-        t.rawData = buf;
-      } finally {
-        await fh.close();
-      }
-      t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
-      t.externalData = [];
-    }
+    if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) await readExternalData(file, t);
   }
   return m;
 }

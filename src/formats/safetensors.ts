@@ -4,6 +4,7 @@
  * readers either need the whole Hub client or do not handle F16/BF16.
  * https://huggingface.co/docs/safetensors
  */
+import { printable } from '../util/printable.js';
 import { FileError } from '../errors.js';
 import { halfToFloat, ownedBuffer } from './npy.js';
 import type { Tensor } from '../tensor.js';
@@ -11,27 +12,51 @@ import { numel } from '../tensor.js';
 
 const SIZES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
 
+interface TensorEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * One header entry, checked before anything is read or allocated: a known dtype, a shape of
+ * non-negative integers, and a byte range inside the data whose length is exactly the shape's.
+ */
+function checkEntry(name: string, info: unknown, dataBytes: number, file: string): TensorEntry {
+  const bad = (why: string) => new FileError(file, `tensor '${printable(name)}': ${why}`);
+  if (typeof info !== 'object' || info === null || Array.isArray(info)) throw bad('header entry is not an object');
+  const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+  if (typeof dtype !== 'string') throw bad('has no dtype');
+  const size = SIZES[dtype];
+  if (!size) throw new FileError(file, `tensor '${printable(name)}' has unsupported dtype ${printable(dtype)}`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) throw bad('shape is not a list of non-negative integers');
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) throw bad('data_offsets is not a pair of non-negative integers');
+  const [b, e] = offsets as [number, number];
+  if (b > e) throw bad(`data_offsets [${b}, ${e}] run backwards`);
+  if (e > dataBytes) throw new FileError(file, `truncated safetensors data (tensor '${printable(name)}')`);
+  // numel in floating point: a shape that overflows cannot equal a byte range that fits in the file.
+  if (e - b !== numel(shape) * size) throw new FileError(file, `tensor '${printable(name)}': byte range does not match its shape`);
+  return { dtype, shape: [...shape], data_offsets: [b, e] };
+}
+
 export function parseSafetensors(buf: Uint8Array, file: string): Map<string, Tensor> {
   if (buf.length < 8) throw new FileError(file, 'truncated safetensors file (no header)');
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n = Number(dv.getBigUint64(0, true));
-  if (n <= 0 || 8 + n > buf.length) throw new FileError(file, 'truncated or corrupt safetensors header');
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const declared = dv.getBigUint64(0, true);
+  if (declared === 0n || declared > BigInt(buf.length - 8)) throw new FileError(file, 'truncated or corrupt safetensors header');
+  const n = Number(declared);
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
   } catch {
     throw new FileError(file, 'corrupt safetensors header (not JSON)');
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new FileError(file, 'corrupt safetensors header (not a JSON object)');
   const base = 8 + n;
   const out = new Map<string, Tensor>();
-  for (const [name, info] of Object.entries(header)) {
+  for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const size = SIZES[info.dtype];
-    if (!size) throw new FileError(file, `tensor '${name}' has unsupported dtype ${info.dtype}`);
+    const info = checkEntry(name, raw, buf.length - base, file);
     const [b, e] = info.data_offsets;
     const count = numel(info.shape);
-    if (e - b !== count * size) throw new FileError(file, `tensor '${name}': byte range does not match its shape`);
-    if (base + e > buf.length) throw new FileError(file, `truncated safetensors data (tensor '${name}')`);
     const bytes = new Uint8Array(ownedBuffer(buf.subarray(base + b, base + e)));
     let data: Float32Array;
     if (info.dtype === 'F32') data = new Float32Array(bytes.buffer);

@@ -74,7 +74,7 @@ test('convert --merge-tokens: bad input is exit 2, one line, nothing written', a
     [['fashion-mixer', '--merge-tokens', '2'], /MLP-Mixer cannot merge tokens/],
     [['fashion-vit', '--merge-tokens', '2', '--merge-pool', 'mean'], /--merge-pool mean: applies to gap/],
     [['fashion-vit', '--merge-pool', 'mean'], /--merge-pool goes with --merge-tokens/],
-    [['fashion-vit', '--merge-tokens', '2', '--merge-pool', 'median'], /--merge-pool median: expected one of weighted, mean/],
+    [['fashion-vit', '--merge-tokens', '2', '--merge-pool', 'median'], /--merge-pool <kind>' argument 'median' is invalid\. Allowed choices are weighted, mean/],
     [['--config', 'ViT-B_16', '--random-weights', '--merge-tokens', '99'], /too large for 197 tokens .*at most 98/],
     [[packagePath('test', 'fixtures', 'foreign-vit.onnx'), '--merge-tokens', '2'], /foreign-vit\.onnx: is not a vitopt export/],
   ];

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSession, EngineUnavailableError, parseEngineName, defaultGraphStyle, cleanError } from '../../src/engines/engine.js';
+import { EngineUnavailableError, parseEngineName, defaultGraphStyle, cleanError } from '../../src/engines/engine.js';
+import { createSession } from '../../src/engines/create.js';
 import { OrtModel, supportedBackends } from '../../src/engines/ort-node.js';
 import { WorkerSession } from '../../src/engines/worker.js';
 import { detectEngines } from '../../src/engines/detect.js';

@@ -105,7 +105,7 @@ test('bad input: exit code 2, one line, nothing written', async () => {
   fails(['quantize', vitOnnx, '-o', out, '--mode', 'static', '--data', DATA, '--include', 'Tile'], /--include Tile: matches no node/);
   fails(['quantize', vitOnnx, '-o', out, '--mode', 'static'], /needs calibration images/);
   fails(['quantize', vitOnnx, '-o', out, '--mode', 'dynamic', '--max-drop', '0.5'], /--max-drop needs --data/);
-  fails(['quantize', vitOnnx, '-o', out, '--mode', 'int8'], /--mode int8: expected one of/);
+  fails(['quantize', vitOnnx, '-o', out, '--mode', 'int8'], /--mode <mode>' argument 'int8' is invalid\. Allowed choices are dynamic, static, fp16, int4/);
   fails(['quantize', vitOnnx, '-o', path.join(dir, 'no', 'such', 'dir.onnx'), '--mode', 'dynamic'], /does not exist/);
   fails(['quantize', vitOnnx, '-o', out, '--mode', 'int4', '--block-size', '24'], /power of two/);
   fails(['quantize', vitOnnx, '-o', out, '--mode', 'dynamic', '--exclude', 'Transformer,Attention,MatMul'], /nothing to quantize/);

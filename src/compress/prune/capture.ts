@@ -6,10 +6,11 @@
  * dropped (a capture at block 2 of 12 costs 3/12 of a forward pass).
  */
 import * as ort from 'onnxruntime-node';
-import { encodeModel, type ModelProto, type NodeProto, onnx } from '../../formats/onnx.js';
+import { type ModelProto, type NodeProto, onnx } from '../../formats/onnx.js';
 import { exportModel } from '../../export/index.js';
 import type { ModelIR } from '../../models/ir.js';
 import { sessionOptions } from '../../engines/ort-node.js';
+import { createSession } from '../../engines/model-source.js';
 import type { EngineOptions } from '../../engines/options.js';
 import type { Dataset } from '../../data/dataset.js';
 import { type Normalization, preprocessBatch } from '../../data/preprocess.js';
@@ -84,7 +85,8 @@ export class Capture {
 
   static async create(ir: ModelIR, nodes: readonly string[], engine: EngineOptions = {}, from?: string): Promise<Capture> {
     const m = withCaptures(exportModel(ir, 'portable'), nodes, from);
-    const session = await ort.InferenceSession.create(encodeModel(m), sessionOptions(engine));
+    // Through the engine layer's model source: a model above 2 GB (ViT-H) goes through a temporary file.
+    const session = await createSession(m, sessionOptions(engine));
     return new Capture(session, nodes, m.graph!.input![0]!.name!);
   }
 

@@ -21,8 +21,9 @@
  * output change is the middle ground, and it is the quantity the refit then minimizes.
  */
 import * as ort from 'onnxruntime-node';
-import { buildModel, DataType, encodeModel, GraphBuilder, int, ints } from '../../formats/onnx.js';
+import { buildModel, DataType, GraphBuilder, int, ints } from '../../formats/onnx.js';
 import { sessionOptions } from '../../engines/ort-node.js';
+import { createSession } from '../../engines/model-source.js';
 import type { EngineOptions } from '../../engines/options.js';
 import type { ModelIR } from '../../models/ir.js';
 import type { Tensor } from '../../tensor.js';
@@ -142,7 +143,7 @@ export class HeadMomentsKernel {
       inputs: [{ name: 'h', shape: ['b', 'r', k] }],
       outputs: [{ name: 'sum', elemType: DataType.DOUBLE, shape: [k] }, { name: 'gram', elemType: DataType.DOUBLE, shape: [units, group, group] }],
     });
-    return new HeadMomentsKernel(await ort.InferenceSession.create(encodeModel(m), sessionOptions(engine)), units, group);
+    return new HeadMomentsKernel(await createSession(m, sessionOptions(engine)), units, group);
   }
 
   /** What `m.add(h, false)` does. */

@@ -10,7 +10,6 @@
  */
 import { countParams } from '../../analyze/params.js';
 import { totalMacs } from '../../analyze/macs.js';
-import type { EngineOptions } from '../../engines/options.js';
 import { UserError } from '../../errors.js';
 import type { ModelIR } from '../../models/ir.js';
 import type { Calibration } from './capture.js';

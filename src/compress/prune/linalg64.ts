@@ -11,8 +11,9 @@
  * definition the tests compare with) to rounding.
  */
 import * as ort from 'onnxruntime-node';
-import { buildModel, DataType, encodeModel, GraphBuilder, int } from '../../formats/onnx.js';
+import { buildModel, DataType, GraphBuilder, int } from '../../formats/onnx.js';
 import { sessionOptions } from '../../engines/ort-node.js';
+import { createSession } from '../../engines/model-source.js';
 import type { EngineOptions } from '../../engines/options.js';
 
 /** Two float64 products, one session each (shapes are symbolic: one session serves every size). */
@@ -28,7 +29,7 @@ export class Gemm64 {
         inputs: [{ name: 'a', elemType: DataType.DOUBLE, shape: ['m', 'k'] }, { name: 'b', elemType: DataType.DOUBLE, shape: transB ? ['n', 'k'] : ['k', 'n'] }],
         outputs: [{ name: 'c', elemType: DataType.DOUBLE, shape: ['m', 'n'] }],
       });
-      return ort.InferenceSession.create(encodeModel(m), sessionOptions(engine));
+      return createSession(m, sessionOptions(engine));
     };
     return new Gemm64(await session(false), await session(true));
   }

@@ -24,8 +24,9 @@
  */
 
 import * as ort from 'onnxruntime-node';
-import { buildModel, DataType, encodeModel, GraphBuilder, int, ints } from '../../formats/onnx.js';
+import { buildModel, DataType, GraphBuilder, int, ints } from '../../formats/onnx.js';
 import { sessionOptions } from '../../engines/ort-node.js';
+import { createSession } from '../../engines/model-source.js';
 import type { EngineOptions } from '../../engines/options.js';
 import type { Tensor } from '../../tensor.js';
 import { choleskySolveBlocked, Gemm64 } from './linalg64.js';
@@ -354,7 +355,7 @@ async function prepareSession(layout: Pick<StatsLayout, 'kFull' | 'd' | 'transpo
       { name: 'syy', elemType: DataType.DOUBLE, shape: [layout.d] },
     ],
   });
-  return ort.InferenceSession.create(encodeModel(m), sessionOptions(engine));
+  return createSession(m, sessionOptions(engine));
 }
 
 /** Maps (hidden, target, base) batches to the sufficient statistics of x -> (target − base). */
