@@ -68,7 +68,7 @@ async function measure(job: MeasureJob): Promise<void> {
   const t0 = now();
   try {
     if (job.workers <= 1) {
-      const { createSession } = await import('../engines/engine.js');
+      const { createSession } = await import('../engines/create.js');
       sessions = [await createSession(job.engine, job.modelPath, job.options, job.label)];
     } else {
       const { WorkerSession } = await import('../engines/worker.js');

@@ -5,23 +5,31 @@
  */
 import { buildModel, GraphBuilder, type ModelProto } from '../formats/onnx.js';
 import type { ModelIR } from '../models/ir.js';
-import { META_CONFIG, META_LABELS, META_SOURCE, META_STYLE } from '../models/metadata.js';
+import { META_CONFIG, META_FUSIONS, META_LABELS, META_SOURCE, META_STYLE } from '../models/metadata.js';
 import { describe } from '../models/config.js';
-import type { Ctx, GraphStyle } from './layers.js';
+import { type Ctx, type Fusions, type GraphStyle, NO_FUSIONS } from './layers.js';
+import { defaultFusions, describeFusions } from './fusions.js';
 import { buildVit } from './vit.js';
 import { buildMixer } from './mixer.js';
 
-export type { GraphStyle } from './layers.js';
+export type { GraphStyle, Fusions } from './layers.js';
 
-export function exportModel(ir: ModelIR, style: GraphStyle = 'ort'): ModelProto {
+export interface ExportOptions {
+  /** 'ort' graphs only: which contrib-op fusions to use (default: the measured choice for this CPU, ./fusions.ts). */
+  fusions?: Fusions;
+}
+
+export function exportModel(ir: ModelIR, style: GraphStyle = 'ort', o: ExportOptions = {}): ModelProto {
   const g = new GraphBuilder();
-  const c: Ctx = { g, style, numerics: ir.config };
+  const fusions = style === 'portable' ? NO_FUSIONS : o.fusions ?? defaultFusions().fusions;
+  const c: Ctx = { g, style, fusions, numerics: ir.config };
   const cfg = ir.config;
   const out = cfg.family === 'vit' ? buildVit(c, ir, 'pixels') : buildMixer(c, ir, 'pixels');
   g.renameOutput(out, 'logits');
   const metadata: Record<string, string> = {
     [META_CONFIG]: JSON.stringify(cfg),
     [META_STYLE]: style,
+    [META_FUSIONS]: describeFusions(fusions),
     [META_SOURCE]: ir.source,
   };
   if (ir.labels) metadata[META_LABELS] = JSON.stringify(ir.labels);

@@ -1,8 +1,10 @@
 /**
  * Building blocks shared by the ViT and Mixer graphs, in two styles:
- * - 'ort': fused ONNX Runtime contrib ops where its CPU kernels are faster (Attention,
- *   SkipLayerNormalization, FastGelu/BiasGelu);
- * - 'portable': standard ONNX (opset 17) only, so onnxruntime-web and other runtimes load it.
+ * - 'ort': ONNX Runtime contrib ops (Attention with packed QKV, SkipLayerNormalization,
+ *   FastGelu/BiasGelu), each one used only where `Fusions` says so: whether a fusion pays off
+ *   depends on the CPU and on the precision (./fusions.ts holds the measured choices);
+ * - 'portable': standard ONNX (opset 17) only, so any runtime loads it (no fusions).
+ * Weight names do not depend on the fusions (prune/from-onnx.ts reads either form back).
  */
 import { float, GraphBuilder, int, ints } from '../formats/onnx.js';
 import type { Tensor } from '../tensor.js';
@@ -11,9 +13,23 @@ import type { Numerics } from '../models/config.js';
 export type GraphStyle = 'ort' | 'portable';
 export const MS = 'com.microsoft';
 
+/** Which contrib-op fusions an 'ort' graph uses (a 'portable' graph uses none). */
+export interface Fusions {
+  /** com.microsoft Attention: packed QKV projection + scaled dot product + softmax in one node. */
+  attention: boolean;
+  /** SkipLayerNormalization: residual add + bias + LayerNorm in one node (4th output: the sum). */
+  skipLayerNorm: boolean;
+  /** FastGelu / BiasGelu: bias add + GELU in one node. */
+  gelu: boolean;
+}
+
+export const ALL_FUSIONS: Fusions = { attention: true, skipLayerNorm: true, gelu: true };
+export const NO_FUSIONS: Fusions = { attention: false, skipLayerNorm: false, gelu: false };
+
 export interface Ctx {
   g: GraphBuilder;
   style: GraphStyle;
+  fusions: Fusions;
   numerics: Numerics;
 }
 
@@ -50,7 +66,7 @@ function geluPortable(c: Ctx, x: string, name: string): string {
 /** gelu(x + bias) (bias over the last axis, or null). */
 export function biasGelu(c: Ctx, x: string, bias: Tensor | null, name: string): string {
   const g = c.g;
-  if (c.style === 'ort') {
+  if (c.fusions.gelu) {
     const b = bias ? [g.weight(`${name}/bias`, bias)] : [];
     if (c.numerics.gelu === 'tanh') return g.op('FastGelu', [x, ...b], {}, { domain: MS, name });
     return b.length ? g.op('BiasGelu', [x, ...b], {}, { domain: MS, name }) : g.op('Gelu', [x], {}, { domain: MS, name });
@@ -60,13 +76,13 @@ export function biasGelu(c: Ctx, x: string, bias: Tensor | null, name: string): 
 }
 
 /**
- * Residual add followed by LayerNorm: returns [normalized, sum]. In the 'ort' style one
+ * Residual add followed by LayerNorm: returns [normalized, sum]. Fused, one
  * SkipLayerNormalization computes both (its 4th output is input + skip + bias).
  */
 export function addAndNorm(c: Ctx, x: string, residual: string, bias: Tensor | null, scale: Tensor, lnBias: Tensor,
   name: string): [string, string] {
   const g = c.g;
-  if (c.style === 'ort') {
+  if (c.fusions.skipLayerNorm) {
     const inputs = [x, residual, g.weight(`${name}/scale`, scale), g.weight(`${name}/bias`, lnBias)];
     if (bias) inputs.push(g.weight(`${name}/skip_bias`, bias));
     const outs = g.node('SkipLayerNormalization', inputs, { epsilon: float(c.numerics.layerNormEps) },

@@ -64,7 +64,7 @@ export function sizeBias(c: Ctx, size: string, T: number, name: string): string 
   const g = c.g;
   const log = g.op('Log', [size], {}, { name: `${name}/log` });
   const perKey = g.op('Reshape', [log, g.int64(`${name}/shape`, [0, 1, 1, T])], {}, { name: `${name}/per_key` });
-  if (c.style === 'portable') return perKey;
+  if (!c.fusions.attention) return perKey;
   return g.op('Expand', [perKey, g.int64(`${name}/expand`, [1, 1, T, T])], {}, { name });
 }
 

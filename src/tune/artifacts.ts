@@ -214,7 +214,7 @@ export class ArtifactBuilder {
           if (!g) return (await lib.quantize(model, options)).model;
           const { guardedQuantize, DEFAULT_RANKING_SIZE } = await import('./quantize-guard.js');
           // The same settings `vitopt quantize --max-drop` uses (reproduce.sh runs that command).
-          const r = await guardedQuantize(model, { ...options, analysis: await lib.analyze(model) }, {
+          const r = await guardedQuantize(model, { ...options, analysis: await lib.analyze(model, { mode: options.mode }) }, {
             maxDrop: g.maxDrop, data: g.data, limit: Math.min(g.images, g.data.size), rankingSize: DEFAULT_RANKING_SIZE, batchSize: 32,
             engine: this.o.engine, resolution: input.resolution, normalize: input.normalize, labels: input.labels,
             onProgress: (s, d, t) => this.o.onProgress?.(`guard ${quant}: ${s}`, d, t),

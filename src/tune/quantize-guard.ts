@@ -89,7 +89,7 @@ async function runnable(m: ModelProto, engine: EngineOptions | undefined, name: 
 }
 
 export async function guardedQuantize(model: ModelProto, q: QuantizeOptions, o: GuardOptions): Promise<{ result: QuantizeResult; guard: GuardReport; evalReport: EvalReport }> {
-  const analysis = q.analysis ?? await analyze(model);
+  const analysis = q.analysis ?? await analyze(model, { mode: q.mode, fusions: q.fusions });
   const base = { ...q, analysis };
   const meta = (m: Classifier, name: string): EvalModel => ({ model: m, name, resolution: o.resolution, labels: o.labels ?? null,
     config: { resolution: o.resolution, normalize: o.normalize } });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { randomIR } from '../../src/models/random.js';
 import { exportModel, type GraphStyle } from '../../src/export/index.js';
+import { ALL_FUSIONS } from '../../src/export/layers.js';
 import { encodeModel } from '../../src/formats/onnx.js';
 import { OrtModel } from '../../src/engines/ort-node.js';
 import { referenceForward, relativeError, type ReferenceOptions } from '../../src/reference/forward.js';
@@ -103,7 +104,7 @@ test('graph ops: standard ONNX merge in both styles; the ort style keeps the fus
     assert.equal(c['ai.onnx:ScatterND'], 2 * 2, `${style}: two merging blocks, x and sizes`);
   }
   assert.ok(Object.keys(count('portable')).every((k) => k.startsWith('ai.onnx:')));
-  const attention = exportModel(ir, 'ort').graph!.node!.filter((n) => n.opType === 'Attention');
+  const attention = exportModel(ir, 'ort', { fusions: ALL_FUSIONS }).graph!.node!.filter((n) => n.opType === 'Attention');
   assert.equal(attention.length, 3);
   // Block 0 has no merged tokens yet; blocks 1 and 2 add log(size) through `attention_bias` (input 5).
   assert.deepEqual(attention.map((n) => n.input!.length), [3, 6, 6]);

@@ -6,21 +6,39 @@
  */
 import type { ModelProto, NodeProto } from '../../formats/onnx.js';
 import { cloneModel, Graph } from '../../graph/graph.js';
+import { unfuse } from '../../graph/unfuse.js';
+import { defaultFusions } from '../../export/fusions.js';
+import type { Fusions } from '../../export/layers.js';
 import { tensorInfo, type TensorInfo } from '../../graph/outputs.js';
 import { nameNodes } from './layers.js';
 import { handlerFor, type RegistryContext, type WeightMode } from './registry.js';
 import { discover, plan, type Plan, type Rules } from './select.js';
 
 export interface Analysis {
-  /** The input model with every node named (a copy). */
+  /** The input model with every node named (a copy; for INT8, with the int8 fusion choice applied). */
   named: ModelProto;
   info: Map<string, TensorInfo>;
+  /** INT8 modes: the contrib-op fusions kept, why, and the fused nodes rewritten into standard ops. */
+  fusions?: { keep: Fusions; basis: string; unfused: Record<string, number> };
 }
 
-export async function analyze(model: ModelProto): Promise<Analysis> {
-  const named = cloneModel(model);
+/**
+ * `mode` dynamic / static: the graph first gets the fusions that measured fastest in INT8 on this CPU
+ * (src/export/fusions.ts; `fusions` overrides): a fused kernel that wins in fp32 can lose in INT8.
+ */
+export async function analyze(model: ModelProto, o: { mode?: string; fusions?: Fusions } = {}): Promise<Analysis> {
+  let fusions: Analysis['fusions'];
+  let named: ModelProto;
+  if (o.mode === 'dynamic' || o.mode === 'static') {
+    const choice = o.fusions ? { fusions: o.fusions, basis: 'requested (--fusions)' } : defaultFusions('int8');
+    const r = unfuse(model, choice.fusions);
+    named = r.model;
+    fusions = { keep: choice.fusions, basis: choice.basis, unfused: r.unfused };
+  } else {
+    named = cloneModel(model);
+  }
   nameNodes(new Graph(named));
-  return { named, info: await tensorInfo(named) };
+  return { named, info: await tensorInfo(named), ...(fusions ? { fusions } : {}) };
 }
 
 export interface Prepared {

@@ -20,6 +20,9 @@ import { analyze, type Analysis, prepare, type Prepared } from './prepare.js';
 import type { WeightMode } from './registry.js';
 import { matches, type Plan, type Rules } from './select.js';
 import { convWeightsToHalf } from './storage.js';
+import { ALL_FUSIONS, type Fusions } from '../../export/layers.js';
+import { describeFusions, parseFusions } from '../../export/fusions.js';
+import { META_FUSIONS } from '../../models/metadata.js';
 import { QdqInserter, quantizeActivationNode, quantizeStatic, type Range, tensorsToCalibrate } from './static.js';
 
 export type QuantizeMode = WeightMode | 'fp16';
@@ -52,6 +55,8 @@ export interface QuantizeOptions {
   float?: Map<string, string>;
   /** Reuse an analysis of the same model (the guard quantizes one model many times). */
   analysis?: Analysis;
+  /** INT8: contrib-op fusions to keep (default: the measured int8 choice for this CPU, src/export/fusions.ts). */
+  fusions?: Fusions;
   /** Return a model with nothing quantized instead of failing (the guard may revert every layer). */
   allowNothing?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -85,6 +90,8 @@ export interface QuantizeSettings {
   method?: CalibrationMethod;
   percentile?: number;
   int4?: Int4Options;
+  /** INT8: the contrib-op fusions kept (as in vitopt.fusions), why, and the fused nodes rewritten. */
+  fusions?: { kept: string; basis: string; unfused: Record<string, number> };
 }
 
 export interface QuantizeResult {
@@ -113,9 +120,20 @@ function resolveFormat(o: QuantizeOptions, notes: string[]): { format: Int8Forma
 }
 
 function withMetadata(m: ModelProto, settings: QuantizeSettings): void {
-  const props = (m.metadataProps ??= []).filter((p) => p.key !== META_QUANTIZATION);
+  const props = (m.metadataProps ??= []).filter((p) => p.key !== META_QUANTIZATION && !(settings.fusions && p.key === META_FUSIONS));
   props.push({ key: META_QUANTIZATION, value: JSON.stringify(settings) });
+  if (settings.fusions) props.push({ key: META_FUSIONS, value: settings.fusions.kept });
   m.metadataProps = props;
+}
+
+/** The fusions an INT8 graph ends up with: those the fp32 graph had (its metadata) that the int8 choice keeps. */
+function int8Fusions(a: Analysis, model: ModelProto): QuantizeSettings['fusions'] {
+  if (!a.fusions) return undefined;
+  const had = model.metadataProps?.find((p) => p.key === META_FUSIONS)?.value;
+  const before = had ? parseFusions(had) ?? ALL_FUSIONS : ALL_FUSIONS;
+  const keep = a.fusions.keep;
+  const kept = describeFusions({ attention: before.attention && keep.attention, skipLayerNorm: before.skipLayerNorm && keep.skipLayerNorm, gelu: before.gelu && keep.gelu });
+  return { kept, basis: a.fusions.basis, unfused: a.fusions.unfused };
 }
 
 function layerRow(d: Plan['layers'][number], r?: WeightLayerResult): LayerResult {
@@ -135,7 +153,7 @@ function noLayersError(p: Plan, mode: QuantizeMode): UserError {
 
 export async function quantize(model: ModelProto, o: QuantizeOptions): Promise<QuantizeResult> {
   const notes: string[] = [];
-  const a = o.analysis ?? await analyze(model);
+  const a = o.analysis ?? await analyze(model, { mode: o.mode, fusions: o.fusions });
   if (o.mode === 'fp16') {
     const r = convertFp16(a, { include: o.include, exclude: o.exclude, minPositive: o.minPositive });
     topoSort(r.model);
@@ -154,6 +172,8 @@ export async function quantize(model: ModelProto, o: QuantizeOptions): Promise<Q
   if (chosen.length === 0 && p.plan.activationNodes.length === 0 && !o.allowNothing) throw noLayersError(p.plan, o.mode);
 
   const settings: QuantizeSettings = { mode: o.mode };
+  const fusions = int8Fusions(a, model);
+  if (fusions) settings.fusions = fusions;
   const results = new Map<string, WeightLayerResult>();
   let calibration: QuantizeResult['calibration'];
   let ranges: Map<string, Range> | undefined;
