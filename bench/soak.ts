@@ -15,7 +15,8 @@
  *   node dist/bench/soak.js [--requests 100000] [--concurrency 32] [--instances 2] [--kill-every 5]
  *                           [--warmup-seconds 70] [--limit 2000] [--out soak.json] [--skip-fault] [--skip-soak]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnServe, type ServeProcess } from '../src/serve/spawn.js';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -52,20 +53,10 @@ const dir = mkdtempSync(path.join(tmpdir(), 'vitopt-soak-'));
 const log = (s: string) => process.stderr.write(`soak: ${s}\n`);
 
 /** `vitopt serve fashion-vit`, resolved with its URL once ready. */
-function serve(): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const args = [MAIN, 'serve', MODEL, '--port', '0', '--instances', String(INSTANCES), '--max-batch-size', a['max-batch-size']!, '--admin-token', token];
+function serve(): Promise<ServeProcess> {
+  const args = [MODEL, '--port', '0', '--instances', String(INSTANCES), '--max-batch-size', a['max-batch-size']!, '--admin-token', token];
   if (a.threads) args.push('--threads', a.threads);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /^(http:\/\/\S+)\n/.exec(out);
-      if (m) resolve({ child, url: m[1]!, exited });
-    });
-    void exited.then((code) => reject(new Error(`vitopt serve exited (${code}) before it was ready`)));
-  });
+  return spawnServe(args, { inheritStderr: true });
 }
 
 /** `vitopt loadtest … --json file`: its report, and a promise that settles when load starts (after the reference pass). */

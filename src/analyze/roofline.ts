@@ -23,7 +23,7 @@ export interface HardwareProfile {
 }
 
 /**
- * The measured ORT ceilings of the project's 2-core Zen 5 VM (shared/reference/cpu-ceilings.md):
+ * The measured ORT ceilings of the project's 2-core Zen 5 VM with AVX-512 VNNI (`vitopt hw`, 2026-11):
  * ORT fp32 MatMul 285–365 GFLOP/s, DynamicQuantizeMatMul 920–1,150 GOP/s. Bandwidth was not measured.
  */
 export const DEFAULT_PROFILE: HardwareProfile = {

@@ -54,6 +54,14 @@ function gelu(g: Graph, x: string, out: string, form: 'tanh' | 'erf', name: stri
   return [xh, x2, x3, c, inner, scaled, t, t1, mul(xh.output![0]!, t1.output![0]!, out)];
 }
 
+/** x + bias (an Add appended to `nodes`), or x itself without a bias. */
+function addBias(g: Graph, x: string, bias: string | undefined, name: string, nodes: NodeProto[]): string {
+  if (!bias) return x;
+  const a = g.makeNode('Add', [x, bias], { name: `${name}/bias` });
+  nodes.push(a);
+  return a.output![0]!;
+}
+
 function unfuseSkipLayerNorm(g: Graph, n: NodeProto): NodeProto[] | null {
   const [x, skip, gamma, beta, bias] = n.input as (string | undefined)[];
   const [out, mean, invStd, sumOut] = n.output as (string | undefined)[];
@@ -61,12 +69,7 @@ function unfuseSkipLayerNorm(g: Graph, n: NodeProto): NodeProto[] | null {
   if (read(mean) || read(invStd)) return null;
   const name = n.name ?? 'SkipLayerNormalization';
   const nodes: NodeProto[] = [];
-  let xb = x!;
-  if (bias) {
-    const a = g.makeNode('Add', [x!, bias], { name: `${name}/bias` });
-    nodes.push(a);
-    xb = a.output![0]!;
-  }
+  const xb = addBias(g, x!, bias, name, nodes);
   const sum = g.makeNode('Add', [xb, skip!], { name: `${name}/residual`, ...(read(sumOut) ? { outputs: [sumOut!] } : {}) });
   // ORT's SkipLayerNormalization defaults epsilon to 1e-12 (LayerNormalization's default is 1e-5).
   const ln = g.makeNode('LayerNormalization', [sum.output![0]!, gamma!, ...(beta ? [beta] : [])], {
@@ -80,12 +83,7 @@ function unfuseGelu(g: Graph, n: NodeProto): NodeProto[] {
   const [x, bias] = n.input as (string | undefined)[];
   const name = n.name ?? n.opType!;
   const nodes: NodeProto[] = [];
-  let xb = x!;
-  if (bias) {
-    const a = g.makeNode('Add', [x!, bias], { name: `${name}/bias` });
-    nodes.push(a);
-    xb = a.output![0]!;
-  }
+  const xb = addBias(g, x!, bias, name, nodes);
   return [...nodes, ...gelu(g, xb, n.output![0]!, n.opType === 'FastGelu' ? 'tanh' : 'erf', name)];
 }
 

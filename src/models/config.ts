@@ -1,6 +1,6 @@
 /**
  * Model configurations: the exact ViT and MLP-Mixer definitions of google-research/vision_transformer
- * (../shared/reference/vit-spec.md §1, §3). One plain object per model; nothing else is needed to build
+ * (docs/models.md). One plain object per model; nothing else is needed to build
  * the graph, count parameters or run the reference forward pass.
  */
 import { type ResnetConfig, describeResnet, stemSide, stemStride } from './resnet.js';

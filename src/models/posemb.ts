@@ -2,7 +2,7 @@
  * Position-embedding resize exactly as vit_jax/checkpoint.py::interpolate_posembed does it:
  * scipy.ndimage.zoom(grid, (z, z, 1), order=1) = bilinear with align-corners sampling, float64
  * arithmetic in scipy's operation order, constant-mode zero rows where scipy's float rounding puts a
- * sample past the edge (spec §3.5; ported from ../shared/reference/zoom_exact.py, bit-exact there).
+ * sample past the edge (the official loader resizes with scipy.ndimage.zoom, order 1; this is a bit-exact port of it).
  */
 import type { Tensor } from '../tensor.js';
 

@@ -1,6 +1,6 @@
 /**
  * An independent float64 reference of the forward pass, written from the spec's formulas
- * (../shared/reference/vit-spec.md §3) and sharing no code with the ONNX exporters: NHWC input,
+ * (docs/models.md) and sharing no code with the ONNX exporters: NHWC input,
  * HWIO conv kernels, 3-D attention kernels contracted with einsum-style loops, one-pass LayerNorm
  * variance, query scaled before QKᵀ. Slow (plain JS loops): meant for tests and `--verify` on small
  * models.

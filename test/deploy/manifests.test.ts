@@ -5,6 +5,7 @@
  * arguments of each manifest start a real `vitopt serve` whose probe and metrics paths answer, and
  * the Dockerfile's HEALTHCHECK command passes against it and fails once it is gone.
  */
+import { spawnServe } from '../../src/serve/spawn.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -195,22 +196,12 @@ test('KServe: runtime and InferenceService agree (protocol v2, 8080, /mnt/models
 });
 
 /** Start `vitopt <argv>` (the manifest's own arguments, model path and port swapped for a test repository and a free port). */
-function startWith(argv: string[], repo: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
+async function startWith(argv: string[], repo: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
   const swapped = argv.map((a) => a.replace(/^--model-repository=\/mnt\/models$/, `--model-repository=${repo}`)
     .replace(/^--port=8080$/, '--port=0').replace(/^--host=0\.0\.0\.0$/, '--host=127.0.0.1').replace(/^--threads=\d+$/, '--threads=1'));
-  const child = spawn(process.execPath, [MAIN, ...swapped], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /^(http:\/\/\S+)\n/.exec(out);
-      if (m) resolve({ url: m[1]!, stop: () => { child.kill('SIGTERM'); return exited; } });
-    });
-    void exited.then((code) => reject(new Error(`serve exited (${code}) before printing its URL: ${err}`)));
-  });
+  if (swapped[0] !== 'serve') throw new Error(`a manifest runs '${swapped[0]}', not 'serve'`);
+  const s = await spawnServe(swapped.slice(1));
+  return { url: s.url, stop: () => { s.child.kill('SIGTERM'); return s.exited; } };
 }
 
 test('each manifest\'s arguments start a real server whose probe and metrics paths answer; HEALTHCHECK passes, then fails when it is gone', async () => {

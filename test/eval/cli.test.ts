@@ -65,7 +65,7 @@ test('bad input exits 2 with one line: unknown spec, bad --confusion, missing mo
   badInput(run(model, '--data', spec, '--confusion', path.join(dir, 'c.gif')), /must end in \.svg or \.png/);
   badInput(run(model, '--data', spec, '--confusion', path.join(dir, 'nodir', 'c.svg')), /does not exist/);
   badInput(run(path.join(dir, 'none.onnx'), '--data', spec), /none\.onnx/);
-  badInput(run(model, '--data', spec, '--layout', 'hwc'), /--layout must be nhwc or nchw/);
+  badInput(run(model, '--data', spec, '--layout', 'hwc'), /--layout <layout>' argument 'hwc' is invalid\. Allowed choices are nhwc, nchw/);
   const r = run(model);
   assert.equal(r.status, 2);
 });

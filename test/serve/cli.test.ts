@@ -3,9 +3,10 @@
  * ready to 503, lets the in-flight request finish, refuses new work, and exits 0; bad flags and
  * files exit 2 with one line on stderr.
  */
+import { spawnServe } from '../../src/serve/spawn.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { slowModelFile, tinyModelFile } from './fixtures.js';
@@ -13,22 +14,7 @@ import { slowModelFile, tinyModelFile } from './fixtures.js';
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const SIDE = 64;
 
-/** Start `vitopt serve …` and resolve with the URL it prints when ready. */
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /^(http:\/\/\S+)\n/.exec(out);
-      if (m) resolve({ child, url: m[1]!, exited, stderr: () => err });
-    });
-    void exited.then((code) => reject(new Error(`serve exited (${code}) before printing its URL: ${err}`)));
-  });
-}
+const serve = (args: string[]) => spawnServe(args);
 
 test('SIGTERM: ready 503, in-flight request completes, new work refused, exit 0', async () => {
   const { child, url, exited, stderr } = await serve([slowModelFile(8000), '--port', '0', '--threads', '1', '--max-batch-size', '1', '--drain-timeout-ms', '20000']);
