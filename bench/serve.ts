@@ -15,18 +15,18 @@
  *   npm run build && node dist/bench/serve.js [--model fashion-vit] [--max-batch 8] [--threads N]
  *     [--concurrency 1,4,16] [--duration 5] [--out docs]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runBench } from '../src/bench/runner.js';
 import { machineInfo } from '../src/bench/machine.js';
 import { percentile } from '../src/bench/stats.js';
 import { esc, niceScale, writeChart } from '../src/bench/chart.js';
 import { benchInput } from '../src/bench/input.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
+import { spawnServe } from '../src/serve/spawn.js';
 
 interface AutocannonResult {
   latency: { p50: number; p90: number; p99: number; average: number; max: number };
@@ -51,24 +51,15 @@ const THREADS = Number(opt('threads', String(availableParallelism())));
 const CONCURRENCY = opt('concurrency', '1,4,16').split(',').map(Number);
 const DURATION = Number(opt('duration', '5'));
 const OUT = opt('out', 'docs');
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+// Extra `vitopt serve` flags for every server of the run, e.g. --serve-args=--spinning
+const SERVE_ARGS = (args.find((a) => a.startsWith('--serve-args='))?.slice('--serve-args='.length) ?? '').split(' ').filter(Boolean);
 const TOKEN = 'bench-admin-token';
 
 interface Server { child: ChildProcess; url: string; name: string; resolution: number; stop(): Promise<number | null> }
 
 async function startServer(extra: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [MAIN, 'serve', MODEL, '--port', '0', '--threads', String(THREADS), '--max-batch-size', String(MAX_BATCH),
-    '--admin-token', TOKEN, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /^(http:\/\/\S+)\n/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((c) => reject(new Error(`vitopt serve exited (${c}) before it was ready`)));
-  });
+  const { child, url, exited } = await spawnServe([MODEL, '--port', '0', '--threads', String(THREADS), '--max-batch-size', String(MAX_BATCH),
+    '--admin-token', TOKEN, ...SERVE_ARGS, ...extra], { inheritStderr: true });
   const models = await (await fetch(`${url}/v2/models`)).json() as { models: { name: string }[] };
   const name = models.models[0]!.name;
   const meta = await (await fetch(`${url}/v2/models/${name}`)).json() as { inputs: { shape: number[] }[] };
