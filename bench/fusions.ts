@@ -55,11 +55,13 @@ async function main(): Promise<void> {
   for (const { model, batch } of models) {
     const cfg = zooConfig(model);
     const ir = randomIR(cfg, 0);
-    const fp32 = VARIANTS.map((v) => ({ name: v.name, bytes: encodeModel(exportModel(ir, 'ort', { fusions: v.fusions })) }));
+    const graphs = VARIANTS.map((v) => exportModel(ir, 'ort', { fusions: v.fusions }));
+    const fp32 = VARIANTS.map((v, i) => ({ name: v.name, bytes: encodeModel(graphs[i]!) }));
     log(`${model} b${batch}: quantizing ${VARIANTS.length} variants`);
     const int8: { name: string; bytes: Uint8Array }[] = [];
-    for (const v of VARIANTS) {
-      const q = await quantize(exportModel(ir, 'ort', { fusions: v.fusions }), { mode: 'dynamic' });
+    // Each variant keeps its own fusions in INT8 (the default would apply this CPU's int8 choice to all).
+    for (const [i, v] of VARIANTS.entries()) {
+      const q = await quantize(graphs[i]!, { mode: 'dynamic', fusions: v.fusions });
       int8.push({ name: v.name, bytes: encodeModel(q.model) });
     }
     log(`${model} b${batch}: fp32 side by side`);

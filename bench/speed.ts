@@ -30,7 +30,7 @@ import { exportModel } from '../src/export/index.js';
 import { saveModel } from '../src/formats/onnx.js';
 import { randomIR, gaussian, rng } from '../src/models/random.js';
 import { zooConfig } from '../src/models/zoo.js';
-import { arraySource, quantize } from '../src/compress/quantize/index.js';
+import { analyze as analyzeForQuantize, arraySource, quantize } from '../src/compress/quantize/index.js';
 import { prune } from '../src/compress/prune/index.js';
 import { runBench, type ConfigResult } from '../src/bench/runner.js';
 import type { Figure } from '../src/bench/stats.js';
@@ -75,13 +75,17 @@ async function buildFiles(model: string, dir: string): Promise<Record<Variant, s
   const ir = randomIR(zooConfig(model), 0);
   const file = (v: Variant) => path.join(dir, `${model}.${v.replace(/[^a-z0-9]+/g, '-')}.onnx`);
   const files = Object.fromEntries(VARIANTS.map((v) => [v, file(v)])) as Record<Variant, string>;
-  await saveModel(files.naive, exportModel(ir, 'portable'));
-  await saveModel(files.portable, exportModel(ir, 'portable'));
+  // The same graph saved under a second name: runBench tells configurations apart by file.
+  const portable = exportModel(ir, 'portable');
+  await saveModel(files.naive, portable);
+  await saveModel(files.portable, portable);
   const fp32 = exportModel(ir, 'ort');
   await saveModel(files.fp32, fp32);
-  await saveModel(files.int8, (await quantize(fp32, { mode: 'dynamic' })).model);
+  // One analysis (tensor shapes through ORT) serves both INT8 modes.
+  const analysis = await analyzeForQuantize(fp32, { mode: 'dynamic' });
+  await saveModel(files.int8, (await quantize(fp32, { mode: 'dynamic', analysis })).model);
   const calib = randomCalibration(ir, calibrationImages);
-  await saveModel(files['int8 static'], (await quantize(fp32, { mode: 'static', calibration: arraySource(calib.name, calib.batches) })).model);
+  await saveModel(files['int8 static'], (await quantize(fp32, { mode: 'static', analysis, calibration: arraySource(calib.name, calib.batches) })).model);
   log(`${model}: pruning to ${targetFlops} of the FLOPs (refit on ${calibrationImages} random images)`);
   const p = await prune(ir, { method: 'structured', targetFlops, engine: { threads } }, calib);
   const pruned = exportModel(p.ir, 'ort');

@@ -3,6 +3,7 @@
  * torchvision ImageFolder convention; for ImageNet's WordNet-id folders this is the class index
  * order of the official checkpoints). Images are decoded by sharp one batch at a time.
  */
+import { readDirOrFail } from '../util/dir.js';
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
@@ -61,13 +62,7 @@ export class ImageFolderDataset implements Dataset {
 
   /** Scan `root`; fails on a missing root, no class folders, or a class folder without images. */
   static async open(root: string, name?: string): Promise<ImageFolderDataset> {
-    let dirents;
-    try {
-      dirents = await fs.readdir(root, { withFileTypes: true });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new FileError(root, code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : `cannot be read (${code})`);
-    }
+    const dirents = await readDirOrFail(root);
     const classes = (await Promise.all(dirents.filter((d) => !d.name.startsWith('.'))
       .map(async (d) => ((await isKind(path.join(root, d.name), d, 'dir')) ? d.name : null))))
       .filter((n): n is string => n !== null).sort();

@@ -9,6 +9,7 @@
  * Model names come from URLs: they are checked against a strict pattern and the resolved path must stay
  * inside the repository, so `..`, `/` or `%2e%2e` cannot reach other files.
  */
+import { readDirOrFail } from '../util/dir.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FileError, UserError } from '../errors.js';
@@ -110,13 +111,7 @@ async function exists(p: string): Promise<boolean> {
 
 /** Model folders of a repository (sorted). */
 export async function listRepository(repo: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await fs.readdir(repo, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FileError(repo, code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : `cannot be read (${code})`);
-  }
+  const entries = await readDirOrFail(repo);
   return entries.filter((d) => d.isDirectory() && NAME.test(d.name) && !d.name.includes('..')).map((d) => d.name).sort();
 }
 
