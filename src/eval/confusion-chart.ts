@@ -49,7 +49,7 @@ export function confusionSvg(c: ConfusionReport, title = 'Confusion matrix'): st
   for (const [t, p, v] of confusionCells(c)) {
     const i = index.get(t);
     const j = index.get(p);
-    if (i !== undefined) rowTotals[i] += v;
+    if (i !== undefined) rowTotals[i]! += v;
     if (i !== undefined && j !== undefined) counts[i]![j] = v;
   }
   const cell = n <= 12 ? 44 : n <= 24 ? 28 : 18;
