@@ -4,8 +4,8 @@
  * ONNX Runtime runs a Conv between QuantizeLinear/DequantizeLinear pairs (DQ on the input, DQ on an
  * int8 per-output-channel kernel, Q on the output) as one QLinearConv: uint8 activations, int8 weights,
  * the same MLAS integer GEMM as the transformer's MatMulIntegerToFloat. The stem's GroupNorm, ReLU,
- * max-pool and residual additions stay float between the pairs (measured: quantizing the residual adds
- * as well, QLinearAdd, is slower; docs/hybrids.md).
+ * max-pool and residual additions stay float between the pairs (quantizing the residual adds as well,
+ * QLinearAdd, is `--include 'block*\/unit*\/residual'`; measured inconclusive, docs/hybrids.md).
  *
  * Dynamic INT8 keeps the stem float: ORT's ConvInteger (the dynamic form) takes uint8 weights only and
  * has no fast path, so there is nothing to gain.
@@ -29,7 +29,7 @@ export const STEM_CHOICES: readonly (StemChoice | 'auto')[] = ['auto', 'float', 
 /**
  * Measured defaults for static INT8 (bench/hybrid-stem-int8.ts; figures in docs/hybrids.md).
  * avx512-vnni, 2026-12-02: the R50 stem alone 1.49× (batch 1) / 1.48× (batch 8) faster with QLinearConv;
- * the whole R50+ViT-B/16 static INT8 model faster with the int8 stem (docs/hybrids.md).
+ * the whole R50+ViT-B/16 static INT8 model 1.23× (batch 1) / 1.38× (batch 8) with the int8 stem (shared VM).
  * avx2 (no VNNI): not measured; without VNNI the int8 kernels use 7-bit weights (u8s8-reduced) and
  * vpmaddubsw, whose speed-up over fp32 convolution is unknown here, so the stem stays float.
  */
