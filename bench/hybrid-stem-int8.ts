@@ -1,16 +1,23 @@
 /**
- * Hybrid stem benchmark (not a test): would int8 convolutions speed up the ResNet stem of the hybrids?
+ * Hybrid stem benchmark (not a test): do int8 convolutions speed up the ResNet stem of the hybrids?
  * `node dist/bench/hybrid-stem-int8.js [--model R50+ViT-B_16] [--resolution 224] [--batches 1,8]
- * [--rounds 5] [--seconds 1] [--threads 2]`
+ * [--rounds 5] [--seconds 1] [--threads 2] [--parts stem,model] [--calibration 8]`
  *
- * The stem alone (src/export/resnet.ts, random weights) in two forms, loaded together and timed in
- * interleaved rounds (src/bench/side-by-side.ts):
+ * Part `stem`: the stem alone (src/export/resnet.ts, random weights) in two forms, loaded together and
+ * timed in interleaved rounds (src/bench/side-by-side.ts):
  *   fp32  as vitopt exports it (Conv on standardized float kernels);
  *   int8  every Conv in the QDQ form ONNX Runtime turns into QLinearConv (uint8 activations, int8
  *         per-channel weights): Q/DQ on its input and output, DQ on an int8 kernel. The scales are fixed
  *         (0.05, zero point 128): this measures speed only; the values it computes are not used.
+ * Part `model`: the whole hybrid ('ort' graph, random weights) through vitopt's static INT8 quantizer,
+ * calibrated on random images, side by side:
+ *   stem float       --stem float (the transformer's MatMuls int8, the stem's convolutions fp32);
+ *   stem int8        --stem int8 (the stem's convolutions QLinearConv; GroupNorm, ReLU, max-pool and the
+ *                    residual adds float between Q/DQ pairs);
+ *   + int8 residual  stem int8 and the stem's residual Adds in QDQ too (--include 'block*\/unit*\/residual';
+ *                    ORT runs them as QLinearAdd): is keeping them float the right call?
  * ConvInteger (dynamic mode) is not measured: ONNX Runtime's CPU kernel takes uint8 weights only.
- * Prints a Markdown table with the ratio int8 / fp32 per batch size.
+ * Prints Markdown tables with the ratios against the first column per batch size.
  */
 import { buildModel, DataType, encodeModel, GraphBuilder, initializerFloat, rawTensor, type ModelProto, type NodeProto, type TensorProto } from '../src/formats/onnx.js';
 import { randomIR } from '../src/models/random.js';
@@ -20,12 +27,18 @@ import type { VitConfig } from '../src/models/config.js';
 import { NO_FUSIONS } from '../src/export/layers.js';
 import { sideBySide } from '../src/bench/side-by-side.js';
 import { detectCpu } from '../src/util/cpu.js';
+import { exportModel } from '../src/export/index.js';
+import { analyze, arraySource, quantize } from '../src/compress/quantize/index.js';
+import { gaussian, rng } from '../src/models/random.js';
+import type { Tensor } from '../src/tensor.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
 const config = { ...zooConfig(arg('model', 'R50+ViT-B_16')), resolution: Number(arg('resolution', '224')) } as VitConfig;
 const batches = arg('batches', '1,8').split(',').map(Number);
 const rounds = Number(arg('rounds', '5')), seconds = Number(arg('seconds', '1')), threads = Number(arg('threads', '2'));
+const parts = arg('parts', 'stem,model').split(',');
+const calibrationImages = Number(arg('calibration', '8'));
 if (!config.resnet) throw new Error(`${config.name} is not a hybrid`);
 
 /** The stem as its own graph: pixels -> feature map. */
@@ -78,15 +91,52 @@ function qdqConvs(m: ModelProto): ModelProto {
   return m;
 }
 
-const fp32 = encodeModel(stemGraph());
-const int8 = encodeModel(qdqConvs(stemGraph()));
 const cpu = detectCpu();
-console.log(`# ${config.name} stem at ${config.resolution} px: fp32 Conv vs int8 QLinearConv (QDQ)\n`);
 console.log(`${new Date().toISOString()}; CPU: ${cpu.evidence} (VNNI ${cpu.vnni ? 'yes' : 'no'}); ${threads} threads; ${rounds} rounds of ${seconds} s\n`);
-console.log('| batch | fp32 images/s | int8 images/s | int8 / fp32 |');
-console.log('|---:|---:|---:|---:|');
-for (const batch of batches) {
-  const r = await sideBySide([{ name: 'fp32', bytes: fp32 }, { name: 'int8', bytes: int8 }], config.resolution,
-    { batch, rounds, secondsPerRound: seconds, engine: { threads } });
-  console.log(`| ${batch} | ${r.results[0]!.imagesPerSecond.toFixed(1)} | ${r.results[1]!.imagesPerSecond.toFixed(1)} | ${r.ratios[1]!.toFixed(2)}× |`);
+
+if (parts.includes('stem')) {
+  const fp32 = encodeModel(stemGraph());
+  const int8 = encodeModel(qdqConvs(stemGraph()));
+  console.log(`## ${config.name} stem alone at ${config.resolution} px: fp32 Conv vs int8 QLinearConv (QDQ)\n`);
+  console.log('| batch | fp32 images/s | int8 images/s | int8 / fp32 |');
+  console.log('|---:|---:|---:|---:|');
+  for (const batch of batches) {
+    const r = await sideBySide([{ name: 'fp32', bytes: fp32 }, { name: 'int8', bytes: int8 }], config.resolution,
+      { batch, rounds, secondsPerRound: seconds, engine: { threads } });
+    console.log(`| ${batch} | ${r.results[0]!.imagesPerSecond.toFixed(1)} | ${r.results[1]!.imagesPerSecond.toFixed(1)} | ${r.ratios[1]!.toFixed(2)}× |`);
+  }
+  console.log();
+}
+
+if (parts.includes('model')) {
+  const t0 = performance.now();
+  const model = exportModel(randomIR(config, 0), 'ort');
+  const g = gaussian(rng(3));
+  const side = config.resolution;
+  const images: Tensor[] = Array.from({ length: Math.ceil(calibrationImages / 2) }, () => {
+    const n = 2;
+    return { dims: [n, 3, side, side], data: Float32Array.from({ length: n * 3 * side * side }, () => Math.max(-1, Math.min(1, 0.5 * g()))) };
+  });
+  const analysis = await analyze(model, { mode: 'static' });
+  const first = await quantize(model, { mode: 'static', analysis, calibration: arraySource('random', images), stem: 'int8',
+    include: ['block*/unit*/residual'] });
+  const base = { mode: 'static' as const, analysis, ranges: first.ranges };
+  const variants = [
+    { name: 'stem float', q: await quantize(model, { ...base, stem: 'float' }) },
+    { name: 'stem int8', q: await quantize(model, { ...base, stem: 'int8' }) },
+    { name: '+ int8 residual', q: await quantize(model, { ...base, stem: 'int8', include: ['block*/unit*/residual'] }) },
+  ];
+  const residuals = variants[2]!.q.activationNodes.length;
+  const convs = variants[1]!.q.settings.stem!;
+  console.log(`## ${config.name} at ${side} px, whole model, static INT8 (random weights, ${first.calibration!.images} random calibration images)\n`);
+  console.log(`stem int8: ${convs.quantized}/${convs.total} stem convs QLinearConv; + int8 residual: ${residuals} residual Adds in QDQ; ` +
+    `prepared in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  console.log(`| batch | ${variants.map((v) => `${v.name} images/s`).join(' | ')} | ${variants.slice(1).map((v) => `${v.name} / stem float`).join(' | ')} |`);
+  console.log(`|---:|${variants.map(() => '---:').join('|')}|${variants.slice(1).map(() => '---:').join('|')}|`);
+  const bytes = variants.map((v) => ({ name: v.name, bytes: encodeModel(v.q.model) }));
+  for (const batch of batches) {
+    const r = await sideBySide(bytes, side, { batch, rounds, secondsPerRound: seconds, engine: { threads } });
+    console.log(`| ${batch} | ${r.results.map((x) => `${x.imagesPerSecond.toFixed(2)} ±${(100 * x.relIqr).toFixed(0)}%`).join(' | ')} | ` +
+      `${r.ratios.slice(1).map((x) => `${x.toFixed(2)}×`).join(' | ')} |`);
+  }
 }

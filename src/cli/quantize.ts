@@ -21,6 +21,7 @@ interface QuantizeCliOptions {
   output: string;
   mode: string;
   fusions?: string;
+  stem: string;
   perTensor?: boolean;
   int8Format: string;
   include: string[];
@@ -74,6 +75,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   const format = oneOf<Int8Format | 'auto'>('--int8-format', o.int8Format, ['auto', ...lib.INT8_FORMATS]);
   const { parseFusions } = await import('../export/fusions.js');
   const fusions = o.fusions === undefined ? undefined : parseFusions(o.fusions) ?? undefined;
+  const stem = oneOf('--stem', o.stem ?? 'auto', lib.STEM_CHOICES);
   const method = o.calibrationMethod ? oneOf<CalibrationMethod>('--calibration-method', o.calibrationMethod, lib.CALIBRATION_METHODS) : undefined;
   if (o.percentile !== undefined && !(o.percentile > 50 && o.percentile <= 100)) throw new UserError(`--percentile ${o.percentile}: must be in (50, 100]`);
   if (o.maxDrop !== undefined && !(o.maxDrop >= 0)) throw new UserError(`--max-drop ${o.maxDrop}: must be >= 0 (top-1 percentage points)`);
@@ -98,7 +100,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   try {
     const analysis = await lib.analyze(input.model, { mode, fusions });
     const options: QuantizeOptions = {
-      mode, format, fusions, perChannel: !o.perTensor, include: o.include, exclude: o.exclude, method, percentile: o.percentile,
+      mode, format, fusions, stem, perChannel: !o.perTensor, include: o.include, exclude: o.exclude, method, percentile: o.percentile,
       calibration: calibData ? lib.datasetSource(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, input.resolution,
         { normalize, batch: fixedBatch, wholeBatches: fixedBatch !== undefined }) : undefined,
       calibrationBatch: fixedBatch,
@@ -147,6 +149,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file>', 'quantized model (.onnx)')
     .addOption(enumOption('--mode <mode>', 'quantization mode', ['dynamic', 'static', 'fp16', 'int4']).makeOptionMandatory())
     .option('--fusions <list>', 'INT8: contrib-op fusions to keep: auto (measured for this CPU), all, none, or attention,skip-layernorm,gelu', 'auto')
+    .addOption(enumOption('--stem <choice>', 'hybrids, static INT8: the ResNet stem\'s convolutions in int8 (QLinearConv) or float; auto: measured for this CPU', ['auto', 'float', 'int8'], 'auto'))
     .option('--per-tensor', 'one int8 scale per weight matrix (default: one per output channel)')
     .addOption(enumOption('--int8-format <f>', 'int8 storage; auto: from the CPU (u8s8 with VNNI, u8s8-reduced without)', ['auto', 'u8s8', 'u8s8-reduced', 'u8u8'], 'auto'))
     .option('--include <list>', 'also quantize these (op types, node or weight names, name prefixes, globs, or "head"); repeatable', list, [])

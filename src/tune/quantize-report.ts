@@ -40,6 +40,7 @@ const db = (x: number | undefined) => (x === undefined ? '' : Number.isFinite(x)
 function settingsLine(s: QuantizeSettings): string {
   const parts: string[] = [`mode ${s.mode}`];
   if (s.format) parts.push(`int8 ${s.format} (${s.formatReason})`, s.perChannel ? 'per-channel weights' : 'per-tensor weights');
+  if (s.stem) parts.push(`ResNet stem ${s.stem.convs} (${s.stem.quantized}/${s.stem.total} convs int8; ${s.stem.basis})`);
   if (s.method) parts.push(`calibration ${s.method}${s.percentile ? ` ${s.percentile}` : ''}`);
   if (s.int4) parts.push(`int4 block ${s.int4.blockSize}, ${s.int4.symmetric ? 'symmetric' : 'asymmetric'}${s.int4.accuracyLevel ? `, accuracy_level ${s.int4.accuracyLevel}` : ''}`);
   return parts.join('; ');

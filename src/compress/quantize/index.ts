@@ -10,3 +10,4 @@ export { quantizeBlockwise, dequantizeBlockwise, DEFAULT_INT4, type Int4Options 
 export { FP16_BLOCK_OPS } from './fp16.js';
 export { detectCpu, cpuFromCpuinfo, int8FormatFor, type CpuInfo } from './cpu.js';
 export { alreadyQuantized, assertQuantizable } from './check.js';
+export { STEM_CHOICES, MEASURED_STEM, defaultStem, stemConvs, type StemChoice } from './stem.js';

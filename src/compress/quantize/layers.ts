@@ -12,7 +12,9 @@ export type LayerKind =
   /** The packed Q/K/V projection inside a fused com.microsoft Attention node. */
   | 'qkv'
   /** W @ x with the constant on the left (Mixer token mixing): computed as (xᵀ Wᵀ)ᵀ when quantized. */
-  | 'token-mixing';
+  | 'token-mixing'
+  /** A hybrid's ResNet stem Conv (static INT8 with --stem int8): K = cin·kh·kw, N = cout; quantized as QLinearConv (stem.ts). */
+  | 'conv';
 
 export interface Layer {
   /** Node name (unique in the graph). */
@@ -54,7 +56,7 @@ export function feedsOutputDirectly(g: Graph, tensor: string, depth = 0): boolea
 export function layerLabel(n: NodeProto, weight: string): string {
   const generated = /^onnx::|^_?v_\d+$|^\d+$|^(initializer|const|Constant)_?\d*$/i.test(weight);
   if (generated) return n.name!;
-  return weight.replace(/(\/kernel(_t)?|\.weight|\/qkv\/kernel)$/, (m) => (m === '/qkv/kernel' ? '/qkv' : ''));
+  return weight.replace(/(\/kernel(_t|_std)?|\.weight|\/qkv\/kernel)$/, (m) => (m === '/qkv/kernel' ? '/qkv' : ''));
 }
 
 /** Give every node a unique, deterministic name (foreign graphs may have none). */

@@ -24,6 +24,7 @@ import { ALL_FUSIONS, type Fusions } from '../../export/layers.js';
 import { describeFusions, parseFusions } from '../../export/fusions.js';
 import { META_FUSIONS } from '../../models/metadata.js';
 import { QdqInserter, quantizeActivationNode, quantizeStatic, type Range, tensorsToCalibrate } from './static.js';
+import { decideStem, quantizeConvStatic, stemConvs, type StemChoice } from './stem.js';
 
 export type QuantizeMode = WeightMode | 'fp16';
 export const QUANTIZE_MODES: readonly QuantizeMode[] = ['dynamic', 'static', 'fp16', 'int4'];
@@ -57,6 +58,8 @@ export interface QuantizeOptions {
   analysis?: Analysis;
   /** INT8: contrib-op fusions to keep (default: the measured int8 choice for this CPU, src/export/fusions.ts). */
   fusions?: Fusions;
+  /** A hybrid's ResNet stem convolutions in static INT8: 'auto' (default) follows the measured default for this CPU (stem.ts). */
+  stem?: StemChoice | 'auto';
   /** Return a model with nothing quantized instead of failing (the guard may revert every layer). */
   allowNothing?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -92,6 +95,8 @@ export interface QuantizeSettings {
   int4?: Int4Options;
   /** INT8: the contrib-op fusions kept (as in vitopt.fusions), why, and the fused nodes rewritten. */
   fusions?: { kept: string; basis: string; unfused: Record<string, number> };
+  /** Hybrids (INT8 modes): the ResNet stem's convolutions in int8 (QLinearConv) or float, why, and how many of them are int8. */
+  stem?: { convs: StemChoice; basis: string; quantized: number; total: number };
 }
 
 export interface QuantizeResult {
@@ -167,13 +172,18 @@ export async function quantize(model: ModelProto, o: QuantizeOptions): Promise<Q
     throw new UserError(`static QDQ needs opset 10 or later (QuantizeLinear); this model has opset ${new Graph(a.named).opsetVersion('')}`);
   }
   const rules: Rules = { include: o.include, exclude: o.exclude, float: o.float };
-  const p = prepare(a, o.mode, rules);
+  const stemTotal = stemConvs(new Graph(a.named)).size;
+  const stem = decideStem(o.mode, o.stem, stemTotal > 0);
+  const p = prepare(a, o.mode, rules, stem);
   const chosen = p.plan.layers.filter((d) => d.quantize);
   if (chosen.length === 0 && p.plan.activationNodes.length === 0 && !o.allowNothing) throw noLayersError(p.plan, o.mode);
 
   const settings: QuantizeSettings = { mode: o.mode };
   const fusions = int8Fusions(a, model);
   if (fusions) settings.fusions = fusions;
+  if (stem && o.mode !== 'int4') {
+    settings.stem = { ...stem, quantized: chosen.filter((d) => d.layer.kind === 'conv').length, total: stemTotal };
+  }
   const results = new Map<string, WeightLayerResult>();
   let calibration: QuantizeResult['calibration'];
   let ranges: Map<string, Range> | undefined;
@@ -205,7 +215,10 @@ export async function quantize(model: ModelProto, o: QuantizeOptions): Promise<Q
       const isFloat = (t: string) => p.info.get(t)?.elemType === DataType.FLOAT;
       // Requested activation nodes first, so a tensor quantized at its producer is not quantized twice.
       for (const n of p.plan.activationNodes) quantizeActivationNode(p.g, qdq, n, isFloat);
-      for (const d of chosen) results.set(d.layer.id, quantizeStatic(p.g, qdq, p.canonical.get(d.layer.id)!, { ...w, compare: d.layer.output }));
+      for (const d of chosen) {
+        const q = d.layer.kind === 'conv' ? quantizeConvStatic : quantizeStatic;
+        results.set(d.layer.id, q(p.g, qdq, p.canonical.get(d.layer.id)!, { ...w, compare: d.layer.output }));
+      }
     }
   }
   if (chosen.length) {

@@ -17,6 +17,8 @@ export const MS = 'com.microsoft';
 export interface RegistryContext {
   g: Graph;
   info: Map<string, TensorInfo>;
+  /** A hybrid's ResNet stem convolutions (stem.ts), with whether they are quantized and, if not, why. */
+  stem?: { convs: Set<string>; quantize: boolean; floatReason: string };
 }
 
 export interface OpHandler {
@@ -157,8 +159,30 @@ const attention: OpHandler = {
   },
 };
 
+/**
+ * Conv: only a hybrid's stem convolutions, and only when the stem is quantized (static INT8, --stem int8).
+ * There is no MatMul form: canonical() leaves the node as it is and the static quantizer writes it as
+ * QDQ around the Conv (stem.ts), which ONNX Runtime runs as QLinearConv.
+ */
+const conv: OpHandler = {
+  match(c, n) {
+    if (!c.stem?.quantize || !c.stem.convs.has(n.name!)) return null;
+    const [, w, bias] = n.input as [string, string, string?];
+    const wt = floatConst(c, w);
+    if (!wt) return 'stem Conv weight is not a float32 constant';
+    if (bias) return 'stem Conv with a bias is not quantized (QLinearConv would need it in int32)';
+    const d = dimsOf(wt);
+    if (d.length !== 4) return `stem Conv weight ${w} is ${d.length}-D, not 2-D spatial`;
+    return layer(c, n, 'conv', w, d[1]! * d[2]! * d[3]!, d[0]!);
+  },
+  canonical(_c, n) {
+    return n;
+  },
+};
+
 export const REGISTRY: Record<string, OpHandler> = {
   MatMul: matmul,
+  Conv: conv,
   Gemm: gemm,
   [`${MS}.Attention`]: attention,
 };
@@ -175,7 +199,7 @@ export const MODE_LIMITS: Record<WeightMode, Record<string, string>> = {
     Conv: 'ConvInteger with int8 weights is not implemented in ONNX Runtime (the patch embedding stays float)',
   },
   static: {
-    Conv: 'the patch-embedding convolution is kept float (ConvInteger is not implemented for int8 weights in ONNX Runtime)',
+    Conv: 'the patch-embedding convolution is kept float (static INT8 quantizes only a hybrid\'s ResNet stem convolutions, with --stem int8)',
   },
   int4: {
     Conv: 'MatMulNBits is a matrix multiply; convolutions stay float',

@@ -118,6 +118,11 @@ export function plan(c: RegistryContext, d: Discovery, mode: WeightMode, rules: 
   }
 
   const kept: Plan['kept'] = d.refused.map((r) => ({ node: r.node.name!, opType: r.node.opType!, reason: r.reason }));
-  for (const n of nodes) if (limits[n.opType!]) kept.push({ node: n.name!, opType: n.opType!, reason: limits[n.opType!]! });
+  const refused = new Set(d.refused.map((r) => r.node.name!));
+  for (const n of nodes) {
+    if (!limits[n.opType!] || isLayer.has(n.name!) || refused.has(n.name!)) continue;
+    const stem = c.stem?.convs.has(n.name!) ? c.stem.floatReason : undefined;
+    kept.push({ node: n.name!, opType: n.opType!, reason: stem ?? limits[n.opType!]! });
+  }
   return { layers, activationNodes, kept };
 }

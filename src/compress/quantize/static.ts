@@ -86,7 +86,10 @@ export function quantizeActivationNode(g: Graph, qdq: QdqInserter, n: NodeProto,
 /** Tensors whose ranges a plan needs calibrated. */
 export function tensorsToCalibrate(g: Graph, canonical: NodeProto[], activationNodes: NodeProto[], isFloat: (t: string) => boolean): string[] {
   const s = new Set<string>();
-  for (const mm of canonical) s.add(mm.input![0]!);
+  for (const mm of canonical) {
+    s.add(mm.input![0]!);
+    if (mm.opType === 'Conv') s.add(mm.output![0]!); // QLinearConv: its output is quantized too (stem.ts)
+  }
   for (const n of activationNodes) {
     for (const x of n.input ?? []) if (x && isFloat(x) && !g.isConstant(x)) s.add(x);
     for (const x of n.output ?? []) if (x && isFloat(x)) s.add(x);
