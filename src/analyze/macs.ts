@@ -8,8 +8,12 @@
  * Every term is also classified by how it grows with the number of tokens: 'linear' (N·D²-like: a weight
  * matrix applied to every token), 'quadratic' (N²·D: token-by-token products, only ViT attention), or
  * 'constant' (applied once to the pooled vector: pre_logits, head).
+ *
+ * Every block term is summed over the layers with that layer's own widths, so a structurally pruned
+ * model (per-layer heads A_l = heads_l·hd, MLP width M_l; Mixer D_S,l and D_C,l) is counted exactly;
+ * its formulas are printed as sums over l. A uniform model is the case where every layer is the same.
  */
-import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
+import { type MixerConfig, type ModelConfig, type VitConfig, isPruned, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
 import { hasMerging, mergeSchedule, tokenCounts } from '../models/tome.js';
 import { resnetConvs, stemChannels } from '../models/resnet.js';
 
@@ -76,6 +80,16 @@ export function vitBlockMacs(c: VitConfig): BlockMacs[] {
   });
 }
 
+/** Per-block MACs of a Mixer: block i's token mixing 2·C·S·D_S,i and channel mixing 2·S·C·D_C,i. */
+export function mixerBlockMacs(c: MixerConfig): { layer: number; tokenMixing: number; channelMixing: number; total: number }[] {
+  const S = patchTokens(c), C = c.hidden;
+  return Array.from({ length: c.blocks }, (_, i) => {
+    const { tokensMlp: DS, channelsMlp: DC } = mixerLayer(c, i);
+    const tokenMixing = 2 * C * S * DS, channelMixing = 2 * S * C * DC;
+    return { layer: i, tokenMixing, channelMixing, total: tokenMixing + channelMixing };
+  });
+}
+
 /** `total` over all layers; `perLayer` is one block's share (the mean when pruned layers differ). */
 function component(key: string, label: string, formula: string, total: number, layers: number,
   scaling: TokenScaling, outside = 0): MacComponent {
@@ -113,6 +127,10 @@ function stemComponents(c: VitConfig): MacComponent[] {
   ];
 }
 
+/** A pruned layer l has its own attention width A_l = heads_l·hd and MLP width M_l: the formulas sum over l. */
+const UNIFORM_FORMULAS = { qkv: 'L·3·T·D²', scores: 'L·H·T²·hd = L·T²·D', values: 'L·T²·D', out: 'L·T·D²', mlp: 'L·2·T·D·M' };
+const PRUNED_FORMULAS = { qkv: 'Σ_l 3·T·D·A_l', scores: 'Σ_l H_l·T²·hd = Σ_l T²·A_l', values: 'Σ_l T²·A_l', out: 'Σ_l T·A_l·D', mlp: 'Σ_l 2·T·D·M_l' };
+
 function vitComponents(c: VitConfig): MacComponent[] {
   if (hasMerging(c)) return mergingVitComponents(c);
   const T = sequenceLength(c), D = c.hidden, L = c.layers;
@@ -120,14 +138,15 @@ function vitComponents(c: VitConfig): MacComponent[] {
   const headIn = R || D;
   // A = heads·headDim: the attention width of a layer (= D unless heads were pruned).
   const A = (l: number) => vitLayer(c, l).heads * vitLayer(c, l).headDim;
+  const f = isPruned(c) ? PRUNED_FORMULAS : UNIFORM_FORMULAS;
   return [
     ...stemComponents(c),
-    component('qkv', 'attention q, k, v projections', 'L·3·T·D²', overLayers(L, (l) => 3 * T * D * A(l)), L, 'linear'),
+    component('qkv', 'attention q, k, v projections', f.qkv, overLayers(L, (l) => 3 * T * D * A(l)), L, 'linear'),
     // H heads of T×T scores over hd = D/H channels: H·T²·hd = T²·D, whatever the head count.
-    component('attentionScores', 'attention scores q·kᵀ', 'L·H·T²·hd = L·T²·D', overLayers(L, (l) => T * T * A(l)), L, 'quadratic'),
-    component('attentionValues', 'attention probs × v', 'L·T²·D', overLayers(L, (l) => T * T * A(l)), L, 'quadratic'),
-    component('attentionOut', 'attention output projection', 'L·T·D²', overLayers(L, (l) => T * A(l) * D), L, 'linear'),
-    component('mlp', 'MLP (D→M→D)', 'L·2·T·D·M', overLayers(L, (l) => 2 * T * D * vitLayer(c, l).mlp), L, 'linear'),
+    component('attentionScores', 'attention scores q·kᵀ', f.scores, overLayers(L, (l) => T * T * A(l)), L, 'quadratic'),
+    component('attentionValues', 'attention probs × v', f.values, overLayers(L, (l) => T * T * A(l)), L, 'quadratic'),
+    component('attentionOut', 'attention output projection', f.out, overLayers(L, (l) => T * A(l) * D), L, 'linear'),
+    component('mlp', 'MLP (D→M→D)', f.mlp, overLayers(L, (l) => 2 * T * D * vitLayer(c, l).mlp), L, 'linear'),
     component('preLogits', 'pre_logits (D→R)', 'D·R', 0, 0, 'constant', D * R),
     component('head', 'classifier head', `${R ? 'R' : 'D'}·K`, 0, 0, 'constant', headIn * c.classes),
   ];
@@ -142,16 +161,18 @@ function mergingVitComponents(c: VitConfig): MacComponent[] {
   const A = (l: number) => vitLayer(c, l).heads * vitLayer(c, l).headDim;
   const hd = (l: number) => vitLayer(c, l).headDim;
   const merging = (l: number) => r[l]! > 0;
+  // A pruned model's layers have their own attention width A_l (D otherwise) and MLP width M_l.
+  const [DA, Aw, M] = isPruned(c) ? ['D·A_l', 'A_l', 'M_l'] : ['D²', 'D', 'M'];
   return [
     ...stemComponents(c),
-    component('qkv', 'attention q, k, v projections', 'Σ_l 3·T_l·D²', overLayers(L, (l) => 3 * t[l]! * D * A(l)), L, 'linear'),
-    component('attentionScores', 'attention scores q·kᵀ', 'Σ_l T_l²·D', overLayers(L, (l) => t[l]! * t[l]! * A(l)), L, 'quadratic'),
-    component('attentionValues', 'attention probs × v', 'Σ_l T_l²·D', overLayers(L, (l) => t[l]! * t[l]! * A(l)), L, 'quadratic'),
-    component('attentionOut', 'attention output projection', 'Σ_l T_l·D²', overLayers(L, (l) => t[l]! * A(l) * D), L, 'linear'),
+    component('qkv', 'attention q, k, v projections', `Σ_l 3·T_l·${DA}`, overLayers(L, (l) => 3 * t[l]! * D * A(l)), L, 'linear'),
+    component('attentionScores', 'attention scores q·kᵀ', `Σ_l T_l²·${Aw}`, overLayers(L, (l) => t[l]! * t[l]! * A(l)), L, 'quadratic'),
+    component('attentionValues', 'attention probs × v', `Σ_l T_l²·${Aw}`, overLayers(L, (l) => t[l]! * t[l]! * A(l)), L, 'quadratic'),
+    component('attentionOut', 'attention output projection', `Σ_l T_l·${DA}`, overLayers(L, (l) => t[l]! * A(l) * D), L, 'linear'),
     component('mergeMetric', 'ToMe metric (head-averaged keys)', 'Σ_{r_l>0} T_l·D·hd', overLayers(L, (l) => (merging(l) ? t[l]! * D * hd(l) : 0)), L, 'linear'),
     component('mergeScores', 'ToMe similarity A×B', 'Σ_{r_l>0} ⌈T_l/2⌉·⌊T_l/2⌋·hd',
       overLayers(L, (l) => (merging(l) ? Math.ceil(t[l]! / 2) * Math.floor(t[l]! / 2) * hd(l) : 0)), L, 'quadratic'),
-    component('mlp', 'MLP (D→M→D) on T_l − r_l tokens', 'Σ_l 2·(T_l − r_l)·D·M', overLayers(L, (l) => 2 * t[l + 1]! * D * vitLayer(c, l).mlp), L, 'linear'),
+    component('mlp', 'MLP (D→M→D) on T_l − r_l tokens', `Σ_l 2·(T_l − r_l)·D·${M}`, overLayers(L, (l) => 2 * t[l + 1]! * D * vitLayer(c, l).mlp), L, 'linear'),
     component('preLogits', 'pre_logits (D→R)', 'D·R', 0, 0, 'constant', D * R),
     component('head', 'classifier head', `${R ? 'R' : 'D'}·K`, 0, 0, 'constant', headIn * c.classes),
   ];
@@ -159,12 +180,13 @@ function mergingVitComponents(c: VitConfig): MacComponent[] {
 
 function mixerComponents(c: MixerConfig): MacComponent[] {
   const S = patchTokens(c), C = c.hidden, P = c.patch, L = c.blocks;
+  const [token, channel] = isPruned(c) ? ['Σ_l 2·C·S·D_S,l', 'Σ_l 2·S·C·D_C,l'] : ['L·2·C·S·D_S', 'L·2·S·C·D_C'];
   return [
     component('stem', 'stem (conv P×P/P)', 'S·P²·3·C', 0, 0, 'linear', S * P * P * 3 * C),
     // Each of the C channels runs an S→D_S→S MLP across tokens: linear in S for a fixed D_S, and the
     // weights themselves are S×D_S, so a Mixer at another resolution is another set of weights.
-    component('tokenMixing', 'token mixing (S→D_S→S per channel)', 'L·2·C·S·D_S', overLayers(L, (i) => 2 * C * S * mixerLayer(c, i).tokensMlp), L, 'linear'),
-    component('channelMixing', 'channel mixing (C→D_C→C per token)', 'L·2·S·C·D_C', overLayers(L, (i) => 2 * S * C * mixerLayer(c, i).channelsMlp), L, 'linear'),
+    component('tokenMixing', 'token mixing (S→D_S→S per channel)', token, overLayers(L, (i) => 2 * C * S * mixerLayer(c, i).tokensMlp), L, 'linear'),
+    component('channelMixing', 'channel mixing (C→D_C→C per token)', channel, overLayers(L, (i) => 2 * S * C * mixerLayer(c, i).channelsMlp), L, 'linear'),
     component('head', 'classifier head', 'C·K', 0, 0, 'constant', C * c.classes),
   ];
 }
@@ -224,14 +246,17 @@ export function elementwiseFlops(c: ModelConfig): ElementwiseEstimate {
   const LN = LAYERNORM_FLOPS_PER_ELEMENT;
   let layerNorm: number, softmax = 0, gelu: number, biasAndMisc: number, residual: number;
   if (c.family === 'vit') {
-    const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, M = c.mlp, H = c.heads, L = c.layers;
+    const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, L = c.layers;
     const R = c.representation ?? 0;
+    // Per layer: H_l heads, attention width A_l = H_l·hd and MLP width M_l (all uniform unless pruned).
+    const H = (l: number) => vitLayer(c, l).heads, A = (l: number) => H(l) * vitLayer(c, l).headDim;
+    const M = (l: number) => vitLayer(c, l).mlp;
     layerNorm = (2 * L + 1) * T * D * LN; // two per block + encoder_norm (applied to all tokens)
-    softmax = L * H * T * T * SOFTMAX_FLOPS_PER_ELEMENT;
-    gelu = L * T * M * gelu1;
+    softmax = overLayers(L, (l) => H(l) * T * T) * SOFTMAX_FLOPS_PER_ELEMENT;
+    gelu = overLayers(L, (l) => T * M(l)) * gelu1;
     biasAndMisc = N * D + T * D // patch-embedding bias, position embedding
-      + L * (3 * T * D + T * D + T * M + T * D) // q/k/v, out, fc1, fc2 biases
-      + L * T * D // q / √hd
+      + overLayers(L, (l) => 3 * T * A(l) + T * D + T * M(l) + T * D) // q/k/v, out, fc1, fc2 biases
+      + overLayers(L, (l) => T * A(l)) // q / √hd
       + (c.classifier === 'gap' ? T * D : 0) // mean over tokens
       + 2 * R // pre_logits bias + tanh
       + c.classes; // head bias
@@ -249,11 +274,12 @@ export function elementwiseFlops(c: ModelConfig): ElementwiseEstimate {
         + 8 * convs[0]!.cout * Math.ceil(convs[0]!.outSide / 2) ** 2; // max-pool
     }
   } else {
-    const S = patchTokens(c), C = c.hidden, DS = c.tokensMlp, DC = c.channelsMlp, L = c.blocks;
+    const S = patchTokens(c), C = c.hidden, L = c.blocks;
+    const DS = (i: number) => mixerLayer(c, i).tokensMlp, DC = (i: number) => mixerLayer(c, i).channelsMlp;
     layerNorm = (2 * L + 1) * S * C * LN;
-    gelu = L * (C * DS + S * DC) * gelu1;
+    gelu = overLayers(L, (i) => C * DS(i) + S * DC(i)) * gelu1;
     biasAndMisc = S * C // stem bias
-      + L * (C * DS + C * S + S * DC + S * C) // token- and channel-mixing biases
+      + overLayers(L, (i) => C * DS(i) + C * S + S * DC(i) + S * C) // token- and channel-mixing biases
       + S * C // global average pool
       + c.classes;
     residual = 2 * L * S * C;

@@ -1,5 +1,7 @@
 /**
- * Memory of a forward pass, from the configuration alone.
+ * Memory of a forward pass, from the configuration alone. Every block is read with its own widths
+ * (`vitLayer`/`mixerLayer`): a structurally pruned model has per-layer heads and hidden units, and a
+ * uniform model is the case where all blocks are the same.
  *
  * Weights, per storage format. Assumptions (they match what vitopt's compress/ stage writes and what
  * ONNX Runtime's quantized kernels read):
@@ -19,7 +21,7 @@
  * in float32. Everything scales with the batch; weights do not. Not modelled: the runtime's arena
  * rounding, workspace of individual kernels, and the weights themselves.
  */
-import { type ModelConfig, patchTokens, sequenceLength } from '../models/config.js';
+import { type ModelConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
 import { countParams } from './params.js';
 import { type ConvSpec, type ResnetConfig, resnetConvs, resnetUnits, sameSide } from '../models/resnet.js';
 
@@ -33,23 +35,40 @@ export interface MatmulWeight {
   count: number;
 }
 
-/** The Dense kernels of a model: the tensors int8/int4 quantization converts. */
+/**
+ * The Dense kernels of a model: the tensors int8/int4 quantization converts. Read per layer, so a
+ * structurally pruned model (src/compress/prune/) gets its own shapes: block l's q/k/v are D×A_l and its
+ * out-projection A_l×D (A_l = heads_l·hd), its MLP D×M_l and M_l×D. Layers of the same shape share a row.
+ */
 export function matmulWeights(c: ModelConfig): MatmulWeight[] {
   const w: MatmulWeight[] = [];
+  const add = (name: string, inDim: number, out: number, count: number) => {
+    const same = w.find((x) => x.name === name && x.in === inDim && x.out === out);
+    if (same) same.count += count;
+    else w.push({ name, in: inDim, out, count });
+  };
   if (c.family === 'vit') {
-    const D = c.hidden, M = c.mlp, L = c.layers, R = c.representation ?? 0;
-    w.push({ name: 'attention q/k/v/out', in: D, out: D, count: 4 * L });
-    w.push({ name: 'mlp fc1', in: D, out: M, count: L });
-    w.push({ name: 'mlp fc2', in: M, out: D, count: L });
-    if (R) w.push({ name: 'pre_logits', in: D, out: R, count: 1 });
-    if (c.classes > 0) w.push({ name: 'head', in: R || D, out: c.classes, count: 1 });
+    const D = c.hidden, R = c.representation ?? 0;
+    for (let l = 0; l < c.layers; l++) {
+      const { heads, headDim, mlp: M } = vitLayer(c, l);
+      const A = heads * headDim;
+      add('attention q/k/v', D, A, 3);
+      add('attention out', A, D, 1);
+      add('mlp fc1', D, M, 1);
+      add('mlp fc2', M, D, 1);
+    }
+    if (R) add('pre_logits', D, R, 1);
+    if (c.classes > 0) add('head', R || D, c.classes, 1);
   } else {
-    const S = patchTokens(c), C = c.hidden, L = c.blocks;
-    w.push({ name: 'token mixing fc1', in: S, out: c.tokensMlp, count: L });
-    w.push({ name: 'token mixing fc2', in: c.tokensMlp, out: S, count: L });
-    w.push({ name: 'channel mixing fc1', in: C, out: c.channelsMlp, count: L });
-    w.push({ name: 'channel mixing fc2', in: c.channelsMlp, out: C, count: L });
-    if (c.classes > 0) w.push({ name: 'head', in: C, out: c.classes, count: 1 });
+    const S = patchTokens(c), C = c.hidden;
+    for (let i = 0; i < c.blocks; i++) {
+      const { tokensMlp: DS, channelsMlp: DC } = mixerLayer(c, i);
+      add('token mixing fc1', S, DS, 1);
+      add('token mixing fc2', DS, S, 1);
+      add('channel mixing fc1', C, DC, 1);
+      add('channel mixing fc2', DC, C, 1);
+    }
+    if (c.classes > 0) add('head', C, c.classes, 1);
   }
   return w;
 }
@@ -90,57 +109,67 @@ export interface LiveStep {
   alsoLive: [name: string, elements: number][];
 }
 
-/** The forward pass as a liveness trace, one image. Blocks are identical, so one block stands for all. */
-export function forwardTrace(c: ModelConfig): { prologue: LiveStep[]; block: LiveStep[]; epilogue: LiveStep[]; layers: number } {
+/**
+ * The forward pass as a liveness trace, one image: one list of steps per block, each with that block's
+ * own widths (a pruned block has fewer heads or hidden units than its neighbours).
+ */
+export function forwardTrace(c: ModelConfig): { prologue: LiveStep[]; blocks: LiveStep[][]; epilogue: LiveStep[] } {
   const pixels: [string, number] = ['pixels', 3 * c.resolution * c.resolution];
   const st = (op: string, output: [string, number], ...alsoLive: [string, number][]): LiveStep => ({ op, output, alsoLive });
   if (c.family === 'vit') {
-    const N = patchTokens(c), T = sequenceLength(c), D = c.hidden, M = c.mlp, H = c.heads;
+    const N = patchTokens(c), T = sequenceLength(c), D = c.hidden;
     const TD = T * D, R = c.representation ?? 0;
     const x: [string, number] = ['x', TD];
     const stem = c.resnet ? resnetTrace(c.resnet, c.resolution, pixels) : { steps: [], out: pixels };
     const prologue = [...stem.steps, st('patch embedding', ['patches', N * D], stem.out)];
     if (c.classifier === 'token') prologue.push(st('prepend cls', ['tokens', TD], ['patches', N * D]));
     prologue.push(st('+ position embedding', ['x', TD], [c.classifier === 'token' ? 'tokens' : 'patches', TD]));
-    const block = [
-      st('LayerNorm_0', ['y', TD], x),
-      st('q, k, v', ['qkv', 3 * TD], x, ['y', TD]),
-      st('scores q·kᵀ', ['scores', H * T * T], x, ['qkv', 3 * TD]),
-      st('softmax', ['probs', H * T * T], x, ['scores', H * T * T], ['v', TD]),
-      st('probs × v', ['o', TD], x, ['probs', H * T * T], ['v', TD]),
-      st('out projection', ['a', TD], x, ['o', TD]),
-      st('residual add', ['x1', TD], x, ['a', TD]),
-      st('LayerNorm_1', ['y2', TD], ['x1', TD]),
-      st('MLP fc1', ['h', T * M], ['x1', TD], ['y2', TD]),
-      st('GELU', ['g', T * M], ['x1', TD], ['h', T * M]),
-      st('MLP fc2', ['m', TD], ['x1', TD], ['g', T * M]),
-      st('residual add', ['x', TD], ['x1', TD], ['m', TD]),
-    ];
+    const blocks = Array.from({ length: c.layers }, (_, l) => {
+      // TA: q, k, v and the merged heads are T×A (A = heads·hd: D unless heads were pruned).
+      const { heads: H, headDim, mlp: M } = vitLayer(c, l);
+      const TA = T * H * headDim;
+      return [
+        st('LayerNorm_0', ['y', TD], x),
+        st('q, k, v', ['qkv', 3 * TA], x, ['y', TD]),
+        st('scores q·kᵀ', ['scores', H * T * T], x, ['qkv', 3 * TA]),
+        st('softmax', ['probs', H * T * T], x, ['scores', H * T * T], ['v', TA]),
+        st('probs × v', ['o', TA], x, ['probs', H * T * T], ['v', TA]),
+        st('out projection', ['a', TD], x, ['o', TA]),
+        st('residual add', ['x1', TD], x, ['a', TD]),
+        st('LayerNorm_1', ['y2', TD], ['x1', TD]),
+        st('MLP fc1', ['h', T * M], ['x1', TD], ['y2', TD]),
+        st('GELU', ['g', T * M], ['x1', TD], ['h', T * M]),
+        st('MLP fc2', ['m', TD], ['x1', TD], ['g', T * M]),
+        st('residual add', ['x', TD], ['x1', TD], ['m', TD]),
+      ];
+    });
     const epilogue = [st('encoder_norm', ['z', TD], x), st(c.classifier === 'token' ? 'take cls' : 'mean over tokens', ['pooled', D], ['z', TD])];
     if (R) epilogue.push(st('pre_logits', ['rep', R], ['pooled', D]));
     epilogue.push(st('head', ['logits', c.classes], [R ? 'rep' : 'pooled', R || D]));
-    return { prologue, block, epilogue, layers: c.layers };
+    return { prologue, blocks, epilogue };
   }
-  const S = patchTokens(c), C = c.hidden, DS = c.tokensMlp, DC = c.channelsMlp, SC = S * C;
+  const S = patchTokens(c), C = c.hidden, SC = S * C;
   const x: [string, number] = ['x', SC];
-  const block = [
-    st('LayerNorm_0', ['y', SC], x),
-    st('token mixing fc1', ['h', C * DS], x, ['y', SC]),
-    st('GELU', ['g', C * DS], x, ['h', C * DS]),
-    st('token mixing fc2', ['u', SC], x, ['g', C * DS]),
-    st('residual add', ['x1', SC], x, ['u', SC]),
-    st('LayerNorm_1', ['y1', SC], ['x1', SC]),
-    st('channel mixing fc1', ['h', S * DC], ['x1', SC], ['y1', SC]),
-    st('GELU', ['g', S * DC], ['x1', SC], ['h', S * DC]),
-    st('channel mixing fc2', ['m', SC], ['x1', SC], ['g', S * DC]),
-    st('residual add', ['x', SC], ['x1', SC], ['m', SC]),
-  ];
+  const blocks = Array.from({ length: c.blocks }, (_, i) => {
+    const { tokensMlp: DS, channelsMlp: DC } = mixerLayer(c, i);
+    return [
+      st('LayerNorm_0', ['y', SC], x),
+      st('token mixing fc1', ['h', C * DS], x, ['y', SC]),
+      st('GELU', ['g', C * DS], x, ['h', C * DS]),
+      st('token mixing fc2', ['u', SC], x, ['g', C * DS]),
+      st('residual add', ['x1', SC], x, ['u', SC]),
+      st('LayerNorm_1', ['y1', SC], ['x1', SC]),
+      st('channel mixing fc1', ['h', S * DC], ['x1', SC], ['y1', SC]),
+      st('GELU', ['g', S * DC], ['x1', SC], ['h', S * DC]),
+      st('channel mixing fc2', ['m', SC], ['x1', SC], ['g', S * DC]),
+      st('residual add', ['x', SC], ['x1', SC], ['m', SC]),
+    ];
+  });
   return {
     prologue: [st('stem', ['x', SC], pixels)],
-    block,
+    blocks,
     epilogue: [st('pre_head_layer_norm', ['z', SC], x), st('mean over tokens', ['pooled', C], ['z', SC]),
       st('head', ['logits', c.classes], ['pooled', C])],
-    layers: c.blocks,
   };
 }
 
@@ -188,10 +217,15 @@ export interface ActivationMemory {
   batch: number;
   /** The op at the widest point and the tensors live there. */
   peakOp: string;
+  /** The block of that op (the first of equally wide blocks); null in the stem/embedding or the head. */
+  peakBlock: number | null;
   peakTensors: string[];
   /** float32 bytes live at the peak, whole batch. */
   peakBytes: number;
-  /** One copy of the attention probabilities, H·T² floats per image (0 for Mixer); the trace holds two at softmax. */
+  /**
+   * One copy of the attention probabilities of the block with the most heads, H_l·T² floats per image
+   * (0 for Mixer); the trace holds two at softmax.
+   */
   attentionMatrixBytes: number;
   /** Bytes every op writes, summed over the whole forward pass (traffic if nothing stays in cache). */
   writtenBytes: number;
@@ -200,18 +234,23 @@ export interface ActivationMemory {
 
 export function activationMemory(c: ModelConfig, batch = 1): ActivationMemory {
   const t = forwardTrace(c);
-  const steps = [...t.prologue, ...t.block, ...t.epilogue];
+  const steps: { step: LiveStep; block: number | null }[] = [
+    ...t.prologue.map((step) => ({ step, block: null })),
+    ...t.blocks.flatMap((b, l) => b.map((step) => ({ step, block: l }))),
+    ...t.epilogue.map((step) => ({ step, block: null })),
+  ];
   let peak = steps[0]!;
-  for (const s of steps) if (liveElements(s) > liveElements(peak)) peak = s;
-  const written = [...t.prologue, ...t.epilogue].reduce((a, s) => a + s.output[1], 0)
-    + t.layers * t.block.reduce((a, s) => a + s.output[1], 0);
+  for (const s of steps) if (liveElements(s.step) > liveElements(peak.step)) peak = s;
+  const written = steps.reduce((a, s) => a + s.step.output[1], 0);
   const T = sequenceLength(c);
+  const heads = c.family === 'vit' ? Math.max(...Array.from({ length: c.layers }, (_, l) => vitLayer(c, l).heads)) : 0;
   return {
     batch,
-    peakOp: peak.op,
-    peakTensors: [peak.output, ...peak.alsoLive].map(([n, e]) => `${n}[${e}]`),
-    peakBytes: 4 * batch * liveElements(peak),
-    attentionMatrixBytes: c.family === 'vit' ? 4 * batch * c.heads * T * T : 0,
+    peakOp: peak.step.op,
+    peakBlock: peak.block,
+    peakTensors: [peak.step.output, ...peak.step.alsoLive].map(([n, e]) => `${n}[${e}]`),
+    peakBytes: 4 * batch * liveElements(peak.step),
+    attentionMatrixBytes: 4 * batch * heads * T * T,
     writtenBytes: 4 * batch * written,
     model: 'peak live float32 tensors at the widest op: op output + tensors still needed, freed after last ' +
       'use, no in-place ops, reshapes/transposes as views; weights excluded',

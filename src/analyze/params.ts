@@ -1,8 +1,10 @@
 /**
  * Exact parameter counts from a configuration (spec §2.2, §2.5). They equal the official counts of
- * vit_jax/models_test.py for every zoo entry (checked in test/analyze/params.test.ts).
+ * vit_jax/models_test.py for every zoo entry (checked in test/analyze/params.test.ts). Blocks are
+ * counted one by one with their own widths, which is exact for structurally pruned models too
+ * (checked against the initializers of pruned ONNX exports in test/analyze/pruned.test.ts).
  */
-import { type ModelConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
+import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../models/config.js';
 import { resnetParams, stemChannels } from '../models/resnet.js';
 
 export interface ParamBreakdown {
@@ -18,6 +20,21 @@ export interface ParamBreakdown {
   total: number;
 }
 
+/** One ViT block l: q, k, v: D·A + A each, out: A·D + D (A = heads_l·headDim); MLP: 2·D·M_l + M_l + D; two LayerNorms: 4·D. */
+export function vitBlockParams(c: VitConfig, l: number): number {
+  const D = c.hidden;
+  const { heads, headDim, mlp: M } = vitLayer(c, l);
+  const A = heads * headDim;
+  return 4 * D * A + 3 * A + D + 2 * D * M + M + D + 4 * D;
+}
+
+/** One Mixer block i: two LayerNorms 4·C, token mixing S→D_S,i→S, channel mixing C→D_C,i→C (kernels and biases). */
+export function mixerBlockParams(c: MixerConfig, i: number): number {
+  const C = c.hidden, S = patchTokens(c);
+  const { tokensMlp: DS, channelsMlp: DC } = mixerLayer(c, i);
+  return 4 * C + (S * DS + DS + DS * S + S) + (C * DC + DC + DC * C + C);
+}
+
 export function paramBreakdown(c: ModelConfig): ParamBreakdown {
   const resnet = c.family === 'vit' && c.resnet ? resnetParams(c.resnet) : 0;
   const cin = c.family === 'vit' && c.resnet ? stemChannels(c.resnet) : 3;
@@ -30,23 +47,14 @@ export function paramBreakdown(c: ModelConfig): ParamBreakdown {
     const D = c.hidden;
     tokens = (c.classifier === 'token' ? D : 0) + sequenceLength(c) * D;
     blocks = 0;
-    for (let l = 0; l < c.layers; l++) {
-      // q, k, v: D·A + A each, out: A·D + D (A = heads·headDim); MLP: 2·D·M + M + D; two LayerNorms: 4·D.
-      const { heads, headDim, mlp: M } = vitLayer(c, l);
-      const A = heads * headDim;
-      blocks += 4 * D * A + 3 * A + D + 2 * D * M + M + D + 4 * D;
-    }
+    for (let l = 0; l < c.layers; l++) blocks += vitBlockParams(c, l);
     if (c.representation) {
       preLogits = D * c.representation + c.representation;
       headIn = c.representation;
     }
   } else {
-    const C = c.hidden, S = patchTokens(c);
     blocks = 0;
-    for (let i = 0; i < c.blocks; i++) {
-      const { tokensMlp: DS, channelsMlp: DC } = mixerLayer(c, i);
-      blocks += 4 * C + (S * DS + DS + DS * S + S) + (C * DC + DC + DC * C + C);
-    }
+    for (let i = 0; i < c.blocks; i++) blocks += mixerBlockParams(c, i);
   }
   const finalNorm = 2 * c.hidden;
   const head = c.classes > 0 ? headIn * c.classes + c.classes : 0;

@@ -2,7 +2,7 @@
  * The architecture analysis as one report object (what `vitopt analyze --json` prints) and its
  * Markdown rendering. Everything here is assembled from params/macs/memory/scaling/roofline.
  */
-import { type ModelConfig, type VitConfig, describe, gridSize, patchTokens, sequenceLength, tokenStride } from '../models/config.js';
+import { type ModelConfig, type VitConfig, describe, gridSize, isPruned, patchTokens, sequenceLength, tokenStride } from '../models/config.js';
 import { UserError } from '../errors.js';
 import { type ParamBreakdown, paramBreakdown } from './params.js';
 import { type ElementwiseEstimate, type MacsReport, elementwiseFlops, macs, vitBlockMacs } from './macs.js';
@@ -10,6 +10,7 @@ import { checkMergeSchedule, describeMerging, hasMerging, unmerged } from '../mo
 import { type ActivationMemory, type WeightBytes, activationMemory, weightBytes } from './memory.js';
 import { type Crossover, type ScalingRow, DEFAULT_RESOLUTIONS, crossover, scalingTable } from './scaling.js';
 import { type HardwareProfile, type RooflineBound, DEFAULT_PROFILE, rooflineBound } from './roofline.js';
+import { type LayerFigures, layerFigures } from './layers.js';
 
 export interface AnalyzeOptions {
   /** Batch size for the memory and roofline figures (batch 1 is always reported too). */
@@ -30,6 +31,8 @@ export interface AnalysisReport {
   sequence: number;
   batch: number;
   params: ParamBreakdown;
+  /** Structurally pruned models only: each block's widths, parameters and MACs. */
+  layers?: LayerFigures[];
   macs: MacsReport;
   elementwise: ElementwiseEstimate;
   weights: WeightBytes;
@@ -88,6 +91,10 @@ export function analyze(c: ModelConfig, opts: AnalyzeOptions = {}): AnalysisRepo
   if (c.family === 'mixer') {
     notes.push('Mixer token mixing is linear in S only for a fixed D_S; its S×D_S weights tie a checkpoint to one resolution');
   }
+  if (isPruned(c)) {
+    notes.push('structurally pruned: every figure (parameters, MACs, weight bytes, activations, scaling, roofline) is computed ' +
+      'block by block with that block\'s own heads and hidden widths');
+  }
   if (hasMerging(c)) {
     notes.push(`Token Merging: ${describeMerging(c)}; MACs and the roofline count each block at its own token count; ` +
       'elementwise FLOPs, activation memory (its peak is in the first block, before any merge) and the resolution scaling are for the unmerged sequence');
@@ -102,6 +109,7 @@ export function analyze(c: ModelConfig, opts: AnalyzeOptions = {}): AnalysisRepo
     sequence: sequenceLength(c),
     batch,
     params: paramBreakdown(c),
+    ...(isPruned(c) ? { layers: layerFigures(c) } : {}),
     macs: macs(c),
     elementwise: elementwiseFlops(c),
     weights: weightBytes(c),
@@ -152,6 +160,14 @@ export function renderText(r: AnalysisReport): string {
     ['**total**', int(r.params.total), '100.0%'],
   ], right(1, 2)), '');
 
+  if (r.layers) {
+    out.push('## Blocks (structurally pruned)', '', isVit
+      ? table(['block', 'heads', 'attention width', 'MLP width', 'parameters', 'GMACs'],
+        r.layers.map((b) => [b.layer, b.heads!, b.attentionWidth!, b.mlp!, int(b.params), giga(b.macs)]), right(1, 2, 3, 4, 5))
+      : table(['block', 'token-mixing width', 'channel-mixing width', 'parameters', 'GMACs'],
+        r.layers.map((b) => [b.layer, b.tokensMlp!, b.channelsMlp!, int(b.params), giga(b.macs)]), right(1, 2, 3, 4)), '');
+  }
+
   const m = r.macs;
   out.push('## MACs per image (exact)', '', table(['component', 'formula', 'GMACs', 'share', 'in tokens'], [
     ...m.components.filter((x) => x.macs > 0).map((x) => [x.label, x.formula, giga(x.macs), pct(x.macs / m.total), x.scaling]),
@@ -182,9 +198,11 @@ export function renderText(r: AnalysisReport): string {
   ], right(1, 2, 3)), '', `Assumption: ${w.assumption}. Dense kernels: ${int(w.matmulParams)} of ${int(w.params)} parameters.`, '');
 
   const a1 = r.activations.batch1, ab = r.activations.batch;
-  const actRows = [a1, ...(r.batch !== 1 ? [ab] : [])].map((a) => [String(a.batch), mib(a.peakBytes), a.peakOp,
+  // Which block is widest matters only when blocks differ (pruned); otherwise the first of equals.
+  const widest = (a: typeof a1) => (r.layers && a.peakBlock !== null ? `${a.peakOp} (block ${a.peakBlock})` : a.peakOp);
+  const actRows = [a1, ...(r.batch !== 1 ? [ab] : [])].map((a) => [String(a.batch), mib(a.peakBytes), widest(a),
     isVit ? mib(a.attentionMatrixBytes) : '—', mib(a.writtenBytes)]);
-  out.push('## Activations (float32)', '', table(['batch', 'peak MiB', 'widest op', 'attention matrix MiB', 'written MiB'], actRows, right(1, 3, 4)), '',
+  out.push('## Activations (float32)', '', table(['batch', 'peak MiB', 'widest op', `attention matrix MiB${r.layers ? ' (most heads)' : ''}`, 'written MiB'], actRows, right(1, 3, 4)), '',
     `Live at the peak (per image, elements): ${a1.peakTensors.join(', ')}.`, `Model: ${a1.model}.`, '');
 
   out.push('## Scaling with resolution', '');
@@ -193,7 +211,9 @@ export function renderText(r: AnalysisReport): string {
       r.scaling.map((s) => [s.resolution, `${s.grid}×${s.grid}`, s.tokens, s.sequence, giga(s.totalMacs), giga(s.linearMacs), giga(s.quadraticMacs), s.quadraticToLinear.toFixed(3)]),
       right(2, 3, 4, 5, 6, 7)));
     const x = r.crossover!;
-    out.push('', `Quadratic term overtakes: per block ${x.formula}, i.e. T > ${int(x.blockT)}; against the attention ` +
+    const fixed = (n: number) => (Number.isInteger(n) ? int(n) : n.toFixed(1));
+    const range = x.layerT ? ` (block by block from T > ${fixed(Math.min(...x.layerT))} to T > ${fixed(Math.max(...x.layerT))})` : '';
+    out.push('', `Quadratic term overtakes: ${x.layerT ? 'all blocks together' : 'per block'} ${x.formula}, i.e. T > ${fixed(x.blockT)}${range}; against the attention ` +
       `projections alone at T > 2D = ${int(x.projectionsT)}. Whole model (patch embedding included): first at a ` +
       `${x.modelGrid}×${x.modelGrid} grid (T = ${int(x.modelT)}, ${x.modelResolution} px).`, '');
   } else {

@@ -10,8 +10,12 @@
  * Mixer has no quadratic term: token mixing is 2·C·S·D_S and channel mixing 2·S·C·D_C per block, both
  * linear in S. But its token-mixing weights are S×D_S: a Mixer at another resolution is the same
  * *architecture* with new weights (its MACs are well defined; a checkpoint cannot run there).
+ *
+ * A structurally pruned ViT has per-layer attention widths A_l = heads_l·hd and MLP widths M_l. Block l's
+ * quadratic terms are 2·T²·A_l and its linear ones T·(4D·A_l + 2D·M_l): it crosses over at
+ * T > 2D + D·M_l/A_l, and all blocks together at T > 2D + D·ΣM_l/ΣA_l (= 2D + M when uniform).
  */
-import { type ModelConfig, gridSize, patchTokens, sequenceLength, tokenStride } from '../models/config.js';
+import { type ModelConfig, gridSize, isPruned, mixerLayer, patchTokens, sequenceLength, tokenStride, vitLayer } from '../models/config.js';
 import { macs } from './macs.js';
 import { unmerged } from '../models/tome.js';
 
@@ -64,16 +68,26 @@ export function scalingTable(c: ModelConfig, resolutions = DEFAULT_RESOLUTIONS):
       const S = patchTokens(at);
       row.tokenMixingMacs = m.components.find((x) => x.key === 'tokenMixing')!.macs;
       row.channelMixingMacs = m.components.find((x) => x.key === 'channelMixing')!.macs;
-      row.tokenMixingParams = at.blocks * (2 * S * at.tokensMlp + at.tokensMlp + S);
+      let params = 0;
+      for (let i = 0; i < at.blocks; i++) {
+        const DS = mixerLayer(at, i).tokensMlp;
+        params += 2 * S * DS + DS + S;
+      }
+      row.tokenMixingParams = params;
     }
     return row;
   });
 }
 
 export interface Crossover {
-  /** Sequence length where one block's 2·T²·D equals its T·(4D² + 2DM): T = 2D + M. */
+  /**
+   * Sequence length where one block's 2·T²·D equals its T·(4D² + 2DM): T = 2D + M. Pruned: where all
+   * blocks' quadratic MACs together equal their linear ones, T = 2D + D·ΣM_l/ΣA_l (not always whole).
+   */
   blockT: number;
-  /** Sequence length where 2·T²·D equals the attention projections 4·T·D²: T = 2D. */
+  /** Pruned models only: each block's own crossover 2D + D·M_l/A_l. */
+  layerT?: number[];
+  /** Sequence length where 2·T²·D equals the attention projections 4·T·D²: T = 2D (2·T²·A_l against 4·T·D·A_l when pruned: the same). */
   projectionsT: number;
   /** Smallest square grid (and resolution = grid·P) where the whole model's quadratic MACs exceed its linear ones (patch embedding included). */
   modelGrid: number;
@@ -85,20 +99,26 @@ export interface Crossover {
 /** Where ViT's quadratic attention starts to dominate; null for Mixer (no quadratic term). */
 export function crossover(c: ModelConfig): Crossover | null {
   if (c.family !== 'vit') return null;
-  c = unmerged(c);
-  const D = c.hidden, M = c.mlp;
-  const px = tokenStride(c);
+  const v = unmerged(c);
+  const D = v.hidden;
+  const A = (l: number) => vitLayer(v, l).heads * vitLayer(v, l).headDim, M = (l: number) => vitLayer(v, l).mlp;
+  const layers = Array.from({ length: v.layers }, (_, l) => l);
+  const sumA = layers.reduce((s, l) => s + A(l), 0), sumM = layers.reduce((s, l) => s + M(l), 0);
+  const pruned = isPruned(v);
+  const px = tokenStride(v);
   let g = 1;
   for (;; g++) {
-    const m = macs({ ...c, resolution: g * px });
+    const m = macs({ ...v, resolution: g * px });
     if (m.quadratic > m.linear) break;
   }
   return {
-    blockT: 2 * D + M,
+    blockT: 2 * D + D * sumM / sumA,
+    ...(pruned ? { layerT: layers.map((l) => 2 * D + D * M(l) / A(l)) } : {}),
     projectionsT: 2 * D,
     modelGrid: g,
     modelResolution: g * px,
-    modelT: sequenceLength({ ...c, resolution: g * px }),
-    formula: '2·T²·D > T·(4D² + 2DM)  ⇔  T > 2D + M',
+    modelT: sequenceLength({ ...v, resolution: g * px }),
+    formula: pruned ? 'Σ_l 2·T²·A_l > T·Σ_l (4D·A_l + 2D·M_l)  ⇔  T > 2D + D·ΣM_l/ΣA_l'
+      : '2·T²·D > T·(4D² + 2DM)  ⇔  T > 2D + M',
   };
 }
