@@ -90,6 +90,12 @@ test('decoding as the rest of vitopt expects: int64 as Long (Number() reads it),
   const raw = m.graph!.initializer![0]!.rawData!;
   assert.equal(raw.buffer, bytes.buffer, 'raw_data is not copied (a ViT-L ONNX is 1.2 GB)');
   assert.ok(m instanceof onnx.ModelProto && m.graph instanceof onnx.GraphProto, 'decode returns the message classes');
+  // Absent fields read as pbjs static code had them, which callers test: bytes as an empty Buffer,
+  // an unset oneof member as null (a symbolic dimension has no dimValue, not 0).
+  const x = m.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+  assert.deepEqual([x[0]!.dimValue, x[0]!.dimParam, Number(x[1]!.dimValue), x[1]!.dimParam], [null, 'n', 8, null]);
+  const attr = onnx.AttributeProto.decode(onnx.AttributeProto.encode({ name: 'axis', i: 1 }).finish());
+  assert.ok(Buffer.isBuffer(attr.s) && attr.s.length === 0 && attr.t === null);
   assert.equal(onnx.ModelProto.verify(m), null);
   assert.equal(onnx.ModelProto.getTypeUrl(), 'type.googleapis.com/onnx.ModelProto');
 });

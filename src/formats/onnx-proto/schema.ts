@@ -14,6 +14,21 @@ import type { onnx as OnnxTypes } from './types.js';
 
 type Exposed = Record<string, unknown>;
 
+/**
+ * The two prototype defaults where reflection differs from pbjs static code, set as static code has
+ * them because callers test them: an absent bytes field reads as an empty Buffer (reflection: a frozen
+ * plain array, which TextDecoder rejects), and an unset oneof member as null (reflection: 0 or '', so
+ * `d.dimValue ? … : symbolic` would take a symbolic dimension for a fixed one of size 0).
+ */
+function staticDefaults(type: protobuf.Type): void {
+  const proto = type.ctor.prototype as Exposed;
+  for (const field of type.fieldsArray) {
+    field.resolve(); // sets the reflection default first, so ours is not overwritten later
+    if (field.partOf) proto[field.name] = null;
+    else if (field.type === 'bytes' && !field.repeated) proto[field.name] = protobuf.util.newBuffer(0);
+  }
+}
+
 /** Each nested message as its class (with its own nested messages and enums), each enum as an object. */
 function expose(ns: protobuf.NamespaceBase, into: Exposed): void {
   for (const child of ns.nestedArray) {
@@ -22,6 +37,7 @@ function expose(ns: protobuf.NamespaceBase, into: Exposed): void {
       into[child.name] = Object.assign(Object.create(child.valuesById) as object, child.values);
     } else if (child instanceof protobuf.Type) {
       const ctor = child.ctor as unknown as Exposed;
+      staticDefaults(child);
       const url = child.fullName.slice(1);
       ctor.getTypeUrl = (prefix = 'type.googleapis.com') => `${prefix}/${url}`;
       expose(child, ctor);
