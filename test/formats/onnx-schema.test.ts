@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { encodeModel, loadModel, onnx, saveModel, type ModelProto } from '../../src/formats/onnx.js';
@@ -54,12 +54,14 @@ test('fields newer than ONNX 1.10 survive decode -> encode -> decode, byte for b
   assert.deepEqual(f.metadataProps!.map((p) => p.value), ['gelu']);
 });
 
-test('saveModel/loadModel keep the newer fields, with weights in external data', async () => {
+test('saveModel/loadModel keep the newer fields, with weights in external data', async (t) => {
   const model = newerModel();
   const big = new Float32Array(1024).map((_, i) => i / 7);
   model.graph!.initializer!.push({ name: 'w', dataType: DT.FLOAT, dims: [1024], rawData: new Uint8Array(big.buffer),
     metadataProps: [meta('origin', 'w')] });
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'vitopt-onnx-schema-')), 'm.onnx');
+  const dir = mkdtempSync(path.join(tmpdir(), 'vitopt-onnx-schema-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'm.onnx');
   const { files } = await saveModel(file, model, { external: true });
   assert.deepEqual(files, [file, `${file}.data`]);
   const stored = onnx.ModelProto.decode(readFileSync(file));
