@@ -1,21 +1,23 @@
 /**
  * ONNX models: a small builder for the graphs vitopt writes, and read/write of ModelProto through the
- * generated protobuf code of `onnx-proto`. Weights of large models go to ONNX external data (the
- * protobuf limit is 2 GB).
+ * current ONNX schema (src/formats/onnx-proto: the vendored onnx.proto on protobufjs), so fields of
+ * newer IR versions and opsets survive a decode and re-encode. Weights of large models go to ONNX
+ * external data (the protobuf limit is 2 GB).
  */
 import { printable } from '../util/printable.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import onnxProto from 'onnx-proto';
 import { FileError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { writeFilesAtomic } from '../util/atomic.js';
 import { ownedBuffer } from './npy.js';
+import { onnx } from './onnx-proto/schema.js';
+import type { onnx as OnnxTypes } from './onnx-proto/types.js';
 
-export const { onnx } = onnxProto;
-export type ModelProto = onnxProto.onnx.ModelProto;
-export type NodeProto = onnxProto.onnx.INodeProto;
-export type TensorProto = onnxProto.onnx.ITensorProto;
+export { onnx };
+export type ModelProto = OnnxTypes.ModelProto;
+export type NodeProto = OnnxTypes.INodeProto;
+export type TensorProto = OnnxTypes.ITensorProto;
 
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10, DOUBLE: 11 } as const;
 
@@ -28,7 +30,7 @@ export const float = (v: number): Attr => ({ float: v });
 export const ints = (v: number[]): Attr => ({ ints: v });
 export const str = (v: string): Attr => ({ str: v });
 
-function attribute(name: string, a: Attr): onnxProto.onnx.IAttributeProto {
+function attribute(name: string, a: Attr): OnnxTypes.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if ('int' in a) return { name, type: T.INT, i: a.int };
   if ('float' in a) return { name, type: T.FLOAT, f: a.float };
@@ -118,7 +120,7 @@ export class GraphBuilder {
 
 export interface ValueSpec { name: string; elemType?: number; shape: (number | string)[] }
 
-function valueInfo(v: ValueSpec): onnxProto.onnx.IValueInfoProto {
+function valueInfo(v: ValueSpec): OnnxTypes.IValueInfoProto {
   return {
     name: v.name,
     type: { tensorType: { elemType: v.elemType ?? DataType.FLOAT,

@@ -88,8 +88,7 @@ test('28x28 grey -> 224: constant image stays constant', () => {
 });
 
 test('agrees with ONNX Runtime Resize(linear, half_pixel) on random images (up to float rounding)', async () => {
-  const { default: onnxProto } = await import('onnx-proto');
-  const { onnx } = onnxProto;
+  const { onnx } = await import('../../src/formats/onnx.js');
   const ort = await import('onnxruntime-node');
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

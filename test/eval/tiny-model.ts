@@ -3,11 +3,9 @@
  * pixels [b, 3, R, R] -> GlobalAveragePool -> Flatten -> MatMul W [3, K] -> Add bias -> logits [b, K].
  * Its logits are mean_c · W[c, k] + bias[k], easy to compute by hand.
  */
-import onnxProto from 'onnx-proto';
+import { onnx } from '../../src/formats/onnx.js';
 import { writeFileSync } from 'node:fs';
 import { OrtModel } from '../../src/engines/ort-node.js';
-
-const { onnx } = onnxProto;
 
 export interface TinyModelSpec {
   resolution: number;

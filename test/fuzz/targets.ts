@@ -12,6 +12,7 @@ import { encodeNpy, npyToFloat32, npyToInts, parseNpy } from '../../src/formats/
 import { encodeNpz, loadNpz } from '../../src/formats/npz.js';
 import { encodeSafetensors, parseSafetensors } from '../../src/formats/safetensors.js';
 import { encodeModel, loadModel, saveModel, type ModelProto } from '../../src/formats/onnx.js';
+import { newerModel } from '../formats/newer-model.js';
 import { exportModel } from '../../src/export/index.js';
 import { randomIR } from '../../src/models/random.js';
 import { inspectNpyFile, readNpyRows } from '../../src/data/npy-file.js';
@@ -243,7 +244,8 @@ export const onnxTarget: FuzzTarget = {
       data: fc.uint8Array({ maxLength: 512 }),
     }).map(({ location, offset, length, data }) => ({ bytes: withExternal(m, location, offset, length), companion: data }));
     return fc.oneof(
-      { arbitrary: mutatedArb([plain]).map((bytes) => ({ bytes })), weight: 3 },
+      // The second seed carries fields newer than ONNX 1.10 (device configurations, overloads, metadata everywhere).
+      { arbitrary: mutatedArb([plain, encodeModel(newerModel())]).map((bytes) => ({ bytes })), weight: 3 },
       { arbitrary: fc.tuple(mutatedArb([extModel]), fc.boolean()).map(([bytes, keep]) => ({ bytes, companion: keep ? extData : extData.subarray(0, 17) })), weight: 2 },
       { arbitrary: hostile, weight: 2 },
     );

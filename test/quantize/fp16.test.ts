@@ -37,7 +37,7 @@ for (const [name, make, side] of cases) {
     assert.equal(r.model.graph!.input![0]!.name, m.graph!.input![0]!.name);
     assert.equal(r.model.graph!.output![0]!.name, m.graph!.output![0]!.name);
     const inits = r.model.graph!.initializer!;
-    const big = inits.filter((t) => (t.dims ?? []).reduce((a, b) => a * Number(b), 1) >= 64);
+    const big = inits.filter((t) => (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1) >= 64);
     const half = big.filter((t) => t.dataType === DataType.FLOAT16).length;
     assert.ok(half / big.length > 0.8, `${half}/${big.length} large initializers in fp16`);
     const ops = opCounts(r.model);

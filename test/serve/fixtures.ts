@@ -6,10 +6,8 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import onnxProto from 'onnx-proto';
+import { onnx } from '../../src/formats/onnx.js';
 import { tinyClassifierBytes } from '../eval/tiny-model.js';
-
-const { onnx } = onnxProto;
 
 export const TINY = {
   resolution: 4,

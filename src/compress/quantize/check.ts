@@ -12,7 +12,7 @@ export function alreadyQuantized(m: ModelProto): string | null {
   const q = (g.node ?? []).find((n) => QUANTIZED_OPS.has(n.opType!));
   if (q) return `it is already quantized (it has a ${q.opType} node${q.name ? ` '${q.name}'` : ''})`;
   const inits = g.initializer ?? [];
-  const big = (t: (typeof inits)[number]) => (t.dims ?? []).reduce((a, b) => a * Number(b), 1) >= 256;
+  const big = (t: (typeof inits)[number]) => (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1) >= 256;
   const half = inits.find((t) => t.dataType === DataType.FLOAT16 && big(t));
   if (half) return `its weights are already float16 (e.g. '${half.name}')`;
   const int8 = inits.find((t) => (t.dataType === DataType.INT8 || t.dataType === DataType.UINT8) && big(t));
