@@ -127,13 +127,13 @@ export async function probeHardware(o: ProbeOptions = {}): Promise<HwProfile> {
   if (o.wasm ?? true) {
     say('wasm fp32 MatMul');
     try {
-      const { createWasmSession } = await import('../engines/ort-web.js');
+      const { createSession: createEngineSession } = await import('../engines/create.js');
       const [m, k, n] = shapes[0]!;
-      const s = await createWasmSession(matmulModel(k, n), { threads }, 'wasm matmul');
+      const s = await createEngineSession('wasm', matmulModel(k, n), { threads }, 'wasm matmul');
       const r = rng(3);
-      const x = Float32Array.from({ length: m * k }, () => r() - 0.5);
+      const x = { data: Float32Array.from({ length: m * k }, () => r() - 0.5), dims: [m, k] };
       wasmFp32 = await measureRate(`onnxruntime-web wasm MatMul fp32 ${m}×${k}×${n} (${s.settings.threads} threads)`, 'GFLOP/s', 2 * m * k * n,
-        () => time(() => s.run(x, [m, k])), seconds);
+        () => time(() => s.run(x)), seconds);
       await s.release();
     } catch (e) {
       notes.push(`wasm MatMul not measured: ${(e as Error).message}`);
