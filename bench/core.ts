@@ -7,12 +7,13 @@
  * of a shared machine hit every configuration alike; ratios are of medians. Run: `npm run bench`
  * (or `node dist/bench/core.js [--rounds N] [--models ViT-B_32,...]`).
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../src/engines/runtime.js';
 import { randomIR } from '../src/models/random.js';
 import { zooConfig } from '../src/models/zoo.js';
 import { exportModel, type GraphStyle } from '../src/export/index.js';
 import { encodeModel } from '../src/formats/onnx.js';
-import { sessionOptions } from '../src/engines/ort-node.js';
+import { ortNodeVersion, sessionOptions } from '../src/engines/ort-node.js';
+import { createSession } from '../src/engines/model-source.js';
 import { totalMacs } from '../src/analyze/macs.js';
 import { summarize } from '../src/bench/stats.js';
 import { matmulRunner } from '../src/bench/matmul.js';
@@ -37,7 +38,7 @@ async function modelRunners(name: string): Promise<Runner[]> {
   const flopsPerImage = 2 * totalMacs(config);
   const out: Runner[] = [];
   for (const style of ['ort', 'portable'] as GraphStyle[]) {
-    const session = await ort.InferenceSession.create(encodeModel(exportModel(ir, style)), sessionOptions({ threads: THREADS }));
+    const session = await createSession(encodeModel(exportModel(ir, style)), sessionOptions({ threads: THREADS }));
     for (const b of BATCHES) {
       const g = gaussian(rng(b));
       const x = new ort.Tensor('float32', Float32Array.from({ length: b * 3 * 224 * 224 }, () => Math.tanh(g())), [b, 3, 224, 224]);
@@ -74,7 +75,7 @@ async function main() {
   const s = new Map(runners.map((r) => [r.label, summarize(r.times)]));
   const ceiling = Math.max(...runners.filter((r) => r.images === 0).map((r) => r.flops / s.get(r.label)!.median / 1e9));
   const lines: string[] = [];
-  lines.push(`vitopt bench/core — ${new Date().toISOString().slice(0, 10)}, ${THREADS} threads, onnxruntime-node ${ort.env.versions?.node ?? ''}, ${ROUNDS} rounds`);
+  lines.push(`vitopt bench/core — ${new Date().toISOString().slice(0, 10)}, ${THREADS} threads, ${ortNodeVersion()}, ${ROUNDS} rounds`);
   lines.push('');
   lines.push('| model | batch | default (ort) img/s | portable img/s | default / portable | default GFLOP/s | % of MatMul ceiling | spread (IQR/median) |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');

@@ -5,7 +5,9 @@
  * side by side. `node dist/bench/hybrid-groupnorm.js [--channels 256] [--side 56] [--batch 2]
  * [--rounds 5] [--seconds 1] [--threads 2]`
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../src/engines/runtime.js';
+import { createSession } from '../src/engines/model-source.js';
+import { ortNodeVersion } from '../src/engines/ort-node.js';
 import { buildModel, encodeModel, float, GraphBuilder, int } from '../src/formats/onnx.js';
 import { relativeError } from '../src/reference/forward.js';
 
@@ -43,16 +45,16 @@ for (let n = 0; n < B; n++) for (let grp = 0; grp < G; grp++) {
   const m = s / len, inv = 1 / Math.sqrt(s2 / len - m * m + 1e-6);
   for (let i = 0; i < len; i++) { const c = grp * cg + Math.floor(i / hw); ref[o + i] = (x[o + i]! - m) * inv * scale[c]! + bias[c]!; }
 }
-console.log(`# GroupNorm on [${B}, ${C}, ${S}, ${S}], ${new Date().toISOString()}, onnxruntime-node ${ort.env.versions?.node ?? '?'}\n`);
+console.log(`# GroupNorm on [${B}, ${C}, ${S}, ${S}], ${new Date().toISOString()}, ${ortNodeVersion()}\n`);
 const kinds = ['decomposed', 'GroupNormalization'] as const;
 for (const k of kinds) {
-  const s = await ort.InferenceSession.create(model(k), { intraOpNumThreads: threads });
+  const s = await createSession(model(k), { intraOpNumThreads: threads });
   const y = (await s.run({ pixels: new ort.Tensor('float32', x, [B, C, S, S]) })).y!.data as Float32Array;
   console.log(`${k}: relative error against float64 ${relativeError(y, ref).toExponential(2)}`);
   await s.release();
 }
 // Timing: both sessions loaded together, interleaved rounds (as src/bench/side-by-side.ts does for images).
-const sessions = await Promise.all(kinds.map((k) => ort.InferenceSession.create(model(k), { intraOpNumThreads: threads })));
+const sessions = await Promise.all(kinds.map((k) => createSession(model(k), { intraOpNumThreads: threads })));
 const feeds = { pixels: new ort.Tensor('float32', x, [B, C, S, S]) };
 for (const s of sessions) for (let i = 0; i < 2; i++) await s.run(feeds);
 const rates: number[][] = kinds.map(() => []);

@@ -13,7 +13,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../src/engines/runtime.js';
 import { exportModel } from '../src/export/index.js';
 import { encodeModel } from '../src/formats/onnx.js';
 import { randomIR } from '../src/models/random.js';

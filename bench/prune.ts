@@ -20,7 +20,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { openDataSpec } from '../src/data/data-spec.js';
 import type { Dataset } from '../src/data/dataset.js';
-import { OrtModel } from '../src/engines/ort-node.js';
+import { openModel } from '../src/engines/create.js';
+import type { EngineSession } from '../src/engines/engine.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { exportModel } from '../src/export/index.js';
 import { encodeModel, type ModelProto } from '../src/formats/onnx.js';
@@ -67,8 +68,8 @@ interface SweepRow {
   seconds: number;
 }
 
-async function top1(ir: ModelIR, data: Dataset, baseline?: { ir: ModelIR; model: OrtModel }, proto?: ModelProto) {
-  const model = await OrtModel.load(encodeModel(proto ?? exportModel(ir, 'ort')), engine);
+async function top1(ir: ModelIR, data: Dataset, baseline?: { ir: ModelIR; model: EngineSession }, proto?: ModelProto) {
+  const model = await openModel(encodeModel(proto ?? exportModel(ir, 'ort')), engine);
   try {
     const r = await evaluate({ model, labels: ir.labels, config: ir.config }, data, {
       limit: evalSize, batchSize: 256,
@@ -91,7 +92,7 @@ interface Composition { unprunedInt8: number; pruned: number; prunedInt8: number
 async function sweep(name: string, testData: Dataset, trainData: Dataset): Promise<{ rows: SweepRow[]; base: number; speed: SideBySide | null; int8: Composition | null }> {
   const ir = await loadCheckpoint(name);
   const calib: Calibration = await loadCalibration(trainData, calibSize, ir.config.resolution, { normalize: ir.config.normalize });
-  const baseModel = await OrtModel.load(encodeModel(exportModel(ir, 'ort')), engine);
+  const baseModel = await openModel(encodeModel(exportModel(ir, 'ort')), engine);
   const base = (await top1(ir, testData)).top1;
   log(`${name}: unpruned top-1 ${(100 * base).toFixed(2)}% on ${Math.min(evalSize, testData.size)} images`);
   const rows: SweepRow[] = [];

@@ -17,7 +17,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openDataSpec } from '../src/data/data-spec.js';
-import { OrtModel } from '../src/engines/ort-node.js';
+import { openModel } from '../src/engines/create.js';
+import type { EngineSession } from '../src/engines/engine.js';
 import { evaluate, type EvalModel } from '../src/eval/evaluate.js';
 import { exportModel } from '../src/export/index.js';
 import { encodeModel, type ModelProto } from '../src/formats/onnx.js';
@@ -91,10 +92,10 @@ async function accuracy(): Promise<AccuracyRow[]> {
     const ir = await loadCheckpoint(name);
     const float = exportModel(ir, 'ort');
     const q = await quantizeAll(name, float, ir.config.resolution, 'fashion-mnist:train', calibSize);
-    const fm = await OrtModel.load(encodeModel(float), engine, name);
-    const meta = (m: OrtModel, n: string): EvalModel => ({ model: m, name: n, config: ir.config, labels: ir.labels });
+    const fm = await openModel(encodeModel(float), engine, name);
+    const meta = (m: EngineSession, n: string): EvalModel => ({ model: m, name: n, config: ir.config, labels: ir.labels });
     for (const [mode, r] of q) {
-      const qm = await OrtModel.load(encodeModel(r.model), engine, `${name} ${mode}`);
+      const qm = await openModel(encodeModel(r.model), engine, `${name} ${mode}`);
       const rep = await evaluate(meta(qm, mode), test, { limit: evalSize, baseline: meta(fm, 'fp32') });
       await qm.release();
       const c = rep.comparison!;

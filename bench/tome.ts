@@ -27,7 +27,8 @@ import sharp from 'sharp';
 import { openDataSpec } from '../src/data/data-spec.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { preprocessBatch } from '../src/data/preprocess.js';
-import { OrtModel } from '../src/engines/ort-node.js';
+import { openModel } from '../src/engines/create.js';
+import type { EngineSession } from '../src/engines/engine.js';
 import { evaluate, type EvalModel } from '../src/eval/evaluate.js';
 import { exportModel } from '../src/export/index.js';
 import { encodeModel } from '../src/formats/onnx.js';
@@ -65,12 +66,12 @@ interface AccuracyRow { r: number; schedule: string; tokensOut: number; flopsKep
 interface GapRow { r: number; schedule: string; pool: MergePool | 'unmerged'; top1: number; drop: number; agreement: number }
 interface SpeedRow { batch: number; r: number; schedule: string; mode: string; imagesPerSecond: number; relIqr: number; speedup: number; vsFp32: number; predicted: number }
 
-const evalModel = (m: OrtModel, ir: ModelIR, name: string): EvalModel => ({ model: m, name, config: ir.config, labels: ir.labels });
+const evalModel = (m: EngineSession, ir: ModelIR, name: string): EvalModel => ({ model: m, name, config: ir.config, labels: ir.labels });
 
 async function top1(ir: ModelIR, test: Dataset, baseline: EvalModel | undefined, name: string, int8 = false) {
   const proto = exportModel(ir, 'ort');
   const bytes = encodeModel(int8 ? (await quantize(proto, { mode: 'dynamic' })).model : proto);
-  const m = await OrtModel.load(bytes, engine, name);
+  const m = await openModel(bytes, engine, name);
   try {
     return await evaluate(evalModel(m, ir, name), test, { limit: evalSize, baseline });
   } finally {
@@ -82,7 +83,7 @@ async function top1(ir: ModelIR, test: Dataset, baseline: EvalModel | undefined,
 async function accuracy(): Promise<{ rows: AccuracyRow[]; base: number; baseInt8: number }> {
   const ir = await loadCheckpoint('fashion-vit');
   const test = await openDataSpec('fashion-mnist');
-  const fm = await OrtModel.load(encodeModel(exportModel(ir, 'ort')), engine, 'fashion-vit');
+  const fm = await openModel(encodeModel(exportModel(ir, 'ort')), engine, 'fashion-vit');
   const baseline = evalModel(fm, ir, 'unmerged');
   const base = (await evaluate(baseline, test, { limit: evalSize })).top1;
   const baseInt8 = (await top1(ir, test, undefined, 'int8', true)).top1;
@@ -147,7 +148,7 @@ async function gapProbe(n: number): Promise<ModelIR> {
   const features: ModelIR = { ...src, weights: new Map(weights), config: { ...c, classifier: 'gap', classes: D }, labels: null };
   features.weights.set('head/kernel', { dims: [D, D], data: eye });
   features.weights.set('head/bias', { dims: [D], data: new Float32Array(D) });
-  const fm = await OrtModel.load(encodeModel(exportModel(features, 'ort')), engine, 'features');
+  const fm = await openModel(encodeModel(exportModel(features, 'ort')), engine, 'features');
   const n1 = D + 1;
   const XtX = new Float64Array(n1 * n1), XtY = new Float64Array(n1 * K);
   const train = await openDataSpec('fashion-mnist:train');
@@ -179,7 +180,7 @@ async function gapProbe(n: number): Promise<ModelIR> {
 async function gapPooling(): Promise<{ rows: GapRow[]; base: number }> {
   const ir = await gapProbe(probeSize);
   const test = await openDataSpec('fashion-mnist');
-  const fm = await OrtModel.load(encodeModel(exportModel(ir, 'ort')), engine, 'gap probe');
+  const fm = await openModel(encodeModel(exportModel(ir, 'ort')), engine, 'gap probe');
   const baseline = evalModel(fm, ir, 'unmerged');
   const base = (await evaluate(baseline, test, { limit: evalSize })).top1;
   log(`gap probe unmerged: ${pct(base)}`);

@@ -40,10 +40,11 @@ export { loadModel, saveModel, encodeModel, metadata, type ModelProto } from './
 export {
   predict, classify, collectInputs, DEFAULT_TOP_K, type PredictModel, type PredictOptions, type PredictRunOptions, type PredictResult, type PredictInput,
 } from './predict/index.js';
-export { createSession } from './engines/create.js';
+export { createSession, openModel } from './engines/create.js';
+export { type ModelInput } from './engines/model-source.js';
 export {
   ENGINE_NAMES, parseEngineName, EngineUnavailableError, type EngineName, type EngineSession, type SessionSettings,
-  type CreateSessionOptions, type RunOutput,
+  type CreateSessionOptions, type RunOutput, type Pixels,
 } from './engines/engine.js';
 export { type EngineOptions, DEFAULT_ENGINE_OPTIONS } from './engines/options.js';
 export { detectEngine, detectEngines, type EngineAvailability } from './engines/detect.js';

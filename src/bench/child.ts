@@ -62,6 +62,7 @@ async function measure(job: MeasureJob): Promise<void> {
   const rssBeforeLoadBytes = process.memoryUsage().rss;
   const dims = [job.batch, ...job.imageDims];
   const input = benchInput(job.batch, job.imageDims);
+  const pixels = { data: input, dims };
   await send({ type: 'progress', phase: 'load', done: 0, total: 1 });
 
   let sessions: EngineSession[];
@@ -96,7 +97,7 @@ async function measure(job: MeasureJob): Promise<void> {
     if (job.fault === 'throw') throw new Error('injected fault: the run failed');
     for (let i = 0; i < Math.max(1, job.warmup); i++) {
       const ts = now();
-      const outs = await Promise.all(sessions.map((s) => s.run(input, dims)));
+      const outs = await Promise.all(sessions.map((s) => s.run(pixels)));
       if (i === 0) {
         firstRunMs = now() - ts;
         outputDims = outs[0]!.dims;
@@ -117,7 +118,7 @@ async function measure(job: MeasureJob): Promise<void> {
         if (runs >= target) break;
         if (job.iterations === undefined && elapsed >= deadline && runs >= job.minIterations) break;
         const ts = now();
-        await s.run(input, dims);
+        await s.run(pixels);
         const te = now();
         latencies.push(te - ts);
         runs++;

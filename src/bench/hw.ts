@@ -14,9 +14,10 @@
  * and the machine; a cache from another CPU or core count is ignored.
  */
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../engines/runtime.js';
 import { buildModel, DataType, encodeModel, GraphBuilder, int, rawTensor } from '../formats/onnx.js';
 import { sessionOptions, ortNodeVersion } from '../engines/ort-node.js';
+import { createSession } from '../engines/model-source.js';
 import type { EngineAvailability } from '../engines/detect.js';
 import { matmulModel, matmulRunner } from './matmul.js';
 import { machineInfo } from './machine.js';
@@ -106,7 +107,7 @@ export async function probeHardware(o: ProbeOptions = {}): Promise<HwProfile> {
   const int8: Measurement[] = [];
   for (const [m, k, n] of shapes) {
     say(`int8 MatMulInteger ${m}×${k}×${n}`);
-    const s = await ort.InferenceSession.create(int8MatmulModel(k, n), sessionOptions(opts));
+    const s = await createSession(int8MatmulModel(k, n), sessionOptions(opts));
     const r = rng(5);
     const a = new ort.Tensor('uint8', Uint8Array.from({ length: m * k }, () => Math.floor(r() * 256)), [m, k]);
     int8.push(await measureRate(`ORT MatMulInteger u8×s8 ${m}×${k}×${n}`, 'GOP/s', 2 * m * k * n, () => time(() => s.run({ a })), seconds));
@@ -116,7 +117,7 @@ export async function probeHardware(o: ProbeOptions = {}): Promise<HwProfile> {
   say('memory bandwidth (Add + ReduceSum)');
   const bytes = o.bandwidthBytes ?? 256 * 2 ** 20;
   const len = Math.floor(bytes / 4);
-  let add: ort.InferenceSession | null = await ort.InferenceSession.create(bandwidthModel(len), sessionOptions(opts));
+  let add: ort.InferenceSession | null = await createSession(bandwidthModel(len), sessionOptions(opts));
   const sv = new ort.Tensor('float32', new Float32Array([1]), [1]);
   const bandwidth = await measureRate(`ORT Add of a ${(bytes / 2 ** 20).toFixed(0)} MiB float32 tensor and a scalar, then ReduceSum ` +
     '(3 × size moved; in-graph)', 'GB/s', 3 * 4 * len, () => time(() => add!.run({ s: sv })), seconds);
@@ -127,13 +128,13 @@ export async function probeHardware(o: ProbeOptions = {}): Promise<HwProfile> {
   if (o.wasm ?? true) {
     say('wasm fp32 MatMul');
     try {
-      const { createWasmSession } = await import('../engines/ort-web.js');
+      const { createSession: createEngineSession } = await import('../engines/create.js');
       const [m, k, n] = shapes[0]!;
-      const s = await createWasmSession(matmulModel(k, n), { threads }, 'wasm matmul');
+      const s = await createEngineSession('wasm', matmulModel(k, n), { threads }, 'wasm matmul');
       const r = rng(3);
-      const x = Float32Array.from({ length: m * k }, () => r() - 0.5);
+      const x = { data: Float32Array.from({ length: m * k }, () => r() - 0.5), dims: [m, k] };
       wasmFp32 = await measureRate(`onnxruntime-web wasm MatMul fp32 ${m}×${k}×${n} (${s.settings.threads} threads)`, 'GFLOP/s', 2 * m * k * n,
-        () => time(() => s.run(x, [m, k])), seconds);
+        () => time(() => s.run(x)), seconds);
       await s.release();
     } catch (e) {
       notes.push(`wasm MatMul not measured: ${(e as Error).message}`);

@@ -3,9 +3,10 @@
  * the same session settings as the models. A ViT cannot beat it, so model GFLOP/s is reported
  * against it.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../engines/runtime.js';
 import { buildModel, encodeModel, GraphBuilder } from '../formats/onnx.js';
 import { sessionOptions } from '../engines/ort-node.js';
+import { createSession } from '../engines/model-source.js';
 import type { EngineOptions } from '../engines/options.js';
 import { gaussian, rng } from '../models/random.js';
 
@@ -20,7 +21,7 @@ export function matmulModel(k: number, n: number): Uint8Array {
 
 /** A session computing [m, k] × [k, n] and a function that runs it once, returning seconds. */
 export async function matmulRunner(m: number, k: number, n: number, options: EngineOptions) {
-  const session = await ort.InferenceSession.create(matmulModel(k, n), sessionOptions(options));
+  const session = await createSession(matmulModel(k, n), sessionOptions(options));
   const r = gaussian(rng(3));
   const a = new ort.Tensor('float32', Float32Array.from({ length: m * k }, () => r()), [m, k]);
   const flops = 2 * m * k * n;

@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../engines/runtime.js';
 import { sessionOptions } from '../engines/ort-node.js';
 import { createSession, type ModelInput } from '../engines/model-source.js';
 import type { EngineOptions } from '../engines/options.js';

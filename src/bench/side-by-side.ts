@@ -3,7 +3,7 @@
  * and timed in interleaved rounds (A, B, A, B, …), so a machine that drifts between fast and slow
  * states (cpu-ceilings.md) affects all of them alike. The ratio of medians is the figure to quote.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../engines/runtime.js';
 import { sessionOptions } from '../engines/ort-node.js';
 import { createSession, type ModelInput } from '../engines/model-source.js';
 import type { EngineOptions } from '../engines/options.js';

@@ -14,7 +14,7 @@ import { verifyExport } from '../export/verify.js';
 import { describe } from '../models/config.js';
 import { countParams } from '../analyze/params.js';
 import { macs } from '../analyze/macs.js';
-import { OrtModel } from '../engines/ort-node.js';
+import { openModel } from '../engines/create.js';
 import { openDataSpec } from '../data/data-spec.js';
 import { evaluate } from '../eval/evaluate.js';
 import { pct } from '../eval/report-text.js';
@@ -41,7 +41,7 @@ export async function demo(o: { data: string; limit?: number }): Promise<void> {
           `max relative error vs the float64 reference ${v.relativeError.toExponential(1)}`);
       }
       const dataset = await openDataSpec(o.data);
-      const model = await OrtModel.load(path.join(dir, `${ref.name}.ort.onnx`), { threads: 2 });
+      const model = await openModel(path.join(dir, `${ref.name}.ort.onnx`), { threads: 2 });
       const r = await evaluate({ model, name: ref.name, labels: ir.labels, resolution: ir.config.resolution }, dataset,
         { batchSize: 64, limit: o.limit });
       await model.release();

@@ -16,6 +16,7 @@
  */
 import { UserError } from '../errors.js';
 import type { GraphStyle } from '../export/layers.js';
+import type { Tensor } from '../tensor.js';
 import { type EngineOptions, resolveEngineOptions } from './options.js';
 
 export type EngineName = 'cpu' | 'webgpu' | 'cuda' | 'tensorrt' | 'wasm';
@@ -69,18 +70,25 @@ export interface SessionSettings {
   notes: string[];
 }
 
-export interface RunOutput {
-  data: Float32Array;
-  dims: number[];
+/** A session's output: a plain tensor (its first output). */
+export type RunOutput = Tensor;
+
+/** A session's input: NCHW float32 pixels. Dims may be read-only (a Tensor fits as it is). */
+export interface Pixels {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
 }
 
-/** A loaded model on one engine: one float32 input (NCHW pixels), first output returned. */
+/**
+ * A loaded model on one engine: one float32 input (NCHW pixels), first output returned. Every
+ * classifier vitopt evaluates, verifies or serves is one of these (src/eval's `Classifier` is its run).
+ */
 export interface EngineSession {
   readonly engine: EngineName;
   readonly settings: SessionSettings;
   readonly inputName: string;
   readonly outputName: string;
-  run(data: Float32Array, dims: readonly number[]): Promise<RunOutput>;
+  run(pixels: Pixels): Promise<RunOutput>;
   release(): Promise<void>;
 }
 
@@ -112,6 +120,11 @@ export function recordedSettings(engine: EngineName, runtime: string, o: CreateS
 /** onnxruntime-node rejects views of a SharedArrayBuffer ("Invalid argument"): such inputs are copied once. */
 export function ownedInput(data: Float32Array): Float32Array {
   return data.buffer instanceof SharedArrayBuffer ? new Float32Array(data) : data;
+}
+
+/** The name messages use for a model: its label, else its path, else '<in-memory model>'. */
+export function sourceLabel(model: unknown, label?: string): string {
+  return label ?? (typeof model === 'string' ? model : '<in-memory model>');
 }
 
 /** First line of a runtime error, without ORT's "[ONNXRuntimeError] : 1 : FAIL :" prefix and source paths. */

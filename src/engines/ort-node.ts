@@ -4,13 +4,11 @@
  */
 import * as ort from 'onnxruntime-node';
 import { FileError } from '../errors.js';
-import type { ModelProto } from '../formats/onnx.js';
-import { createSession, withModelSource } from './model-source.js';
+import { createSession, type ModelInput } from './model-source.js';
 import { type EngineOptions, resolveEngineOptions } from './options.js';
-import type { Tensor } from '../tensor.js';
 import {
-  type CreateSessionOptions, type EngineName, type EngineSession, type RunOutput, type SessionSettings,
-  EngineUnavailableError, cleanError, ownedInput, recordedSettings,
+  type CreateSessionOptions, type EngineName, type EngineSession, type Pixels, type RunOutput, type SessionSettings,
+  EngineUnavailableError, cleanError, ownedInput, recordedSettings, sourceLabel,
 } from './engine.js';
 
 export function sessionOptions(o: EngineOptions): ort.InferenceSession.SessionOptions {
@@ -25,47 +23,6 @@ export function sessionOptions(o: EngineOptions): ort.InferenceSession.SessionOp
     executionMode: r.executionMode,
     extra: { session: { intra_op: { allow_spinning: r.spinning ? '1' : '0' } } },
   };
-}
-
-/** A loaded model: one input `pixels` [batch, 3, H, W], one output `logits` [batch, classes]. */
-export class OrtModel {
-  private constructor(readonly session: ort.InferenceSession, readonly source: string) {}
-
-  /** Load from a path (external data resolved beside it) or from bytes. */
-  static async load(model: string | Uint8Array, options: EngineOptions = {}, label?: string): Promise<OrtModel> {
-    const source = label ?? (typeof model === 'string' ? model : '<in-memory model>');
-    try {
-      return new OrtModel(await createSession(model, sessionOptions(options)), source);
-    } catch (e) {
-      const msg = (e as Error).message.split('\n')[0]!.replace(/^\[ONNXRuntimeError\] : \d+ : /, '');
-      throw new FileError(source, `cannot be loaded by ONNX Runtime: ${msg}`);
-    }
-  }
-
-  /** Load a model held in memory, of any size (above 2 GB through a temporary file: model-source.ts). */
-  static async fromProto(m: ModelProto, options: EngineOptions = {}, label = '<in-memory model>'): Promise<OrtModel> {
-    return withModelSource(m, (source) => OrtModel.load(source, options, label));
-  }
-
-  get inputName(): string {
-    return this.session.inputNames[0]!;
-  }
-
-  get outputName(): string {
-    return this.session.outputNames[0]!;
-  }
-
-  /** Run one NCHW float32 batch; returns the first output. */
-  async run(pixels: Tensor): Promise<Tensor> {
-    const feeds = { [this.inputName]: new ort.Tensor('float32', pixels.data, pixels.dims) };
-    const out = await this.session.run(feeds);
-    const t = out[this.outputName]!;
-    return { dims: [...t.dims], data: t.data as Float32Array };
-  }
-
-  async release(): Promise<void> {
-    await this.session.release();
-  }
 }
 
 /** The runtime's own name and version, recorded with every result. */
@@ -96,8 +53,8 @@ class NodeSession implements EngineSession {
   get outputName(): string {
     return this.session.outputNames[0]!;
   }
-  async run(data: Float32Array, dims: readonly number[]): Promise<RunOutput> {
-    const out = await this.session.run({ [this.inputName]: new ort.Tensor('float32', ownedInput(data), dims) });
+  async run(pixels: Pixels): Promise<RunOutput> {
+    const out = await this.session.run({ [this.inputName]: new ort.Tensor('float32', ownedInput(pixels.data), pixels.dims) });
     const t = out[this.outputName]!;
     return { data: t.data as Float32Array, dims: [...t.dims] };
   }
@@ -131,10 +88,11 @@ export function providerProblem(engine: EngineName): Promise<string | null> {
   return p;
 }
 
-export async function createNodeSession(engine: EngineName, model: string | Uint8Array, o: CreateSessionOptions = {},
+/** A session of `model` (a path, bytes, or a ModelProto of any size: model-source.ts) on an onnxruntime-node provider. */
+export async function createNodeSession(engine: EngineName, model: ModelInput, o: CreateSessionOptions = {},
   label?: string): Promise<EngineSession> {
   if (engine === 'wasm') throw new Error('internal: wasm is not an onnxruntime-node provider');
-  const source = label ?? (typeof model === 'string' ? model : '<in-memory model>');
+  const source = sourceLabel(model, label);
   if (engine !== 'cpu') {
     const problem = await providerProblem(engine);
     if (problem) throw new EngineUnavailableError(engine, problem);

@@ -11,8 +11,8 @@ import type * as OrtWeb from 'onnxruntime-web';
 import { FileError } from '../errors.js';
 import { resolveEngineOptions } from './options.js';
 import {
-  type CreateSessionOptions, type EngineSession, type RunOutput, type SessionSettings,
-  EngineUnavailableError, cleanError, ownedInput,
+  type CreateSessionOptions, type EngineSession, type Pixels, type RunOutput, type SessionSettings,
+  EngineUnavailableError, cleanError, ownedInput, sourceLabel,
 } from './engine.js';
 import { probeModel } from './probe-model.js';
 
@@ -69,8 +69,8 @@ class WasmSession implements EngineSession {
   get outputName(): string {
     return this.session.outputNames[0]!;
   }
-  async run(data: Float32Array, dims: readonly number[]): Promise<RunOutput> {
-    const out = await this.session.run({ [this.inputName]: new this.web.Tensor('float32', ownedInput(data), dims) });
+  async run(pixels: Pixels): Promise<RunOutput> {
+    const out = await this.session.run({ [this.inputName]: new this.web.Tensor('float32', ownedInput(pixels.data), pixels.dims) });
     const t = out[this.outputName]!;
     return { data: t.data as Float32Array, dims: [...t.dims] };
   }
@@ -102,7 +102,7 @@ export async function createWasmSession(model: string | Uint8Array, o: CreateSes
     wasm: { requestedThreads: requested, numThreads: s.numThreads, simd: true, ...(s.note ? { note: s.note } : {}) },
     notes,
   };
-  const source = label ?? (typeof model === 'string' ? model : '<in-memory model>');
+  const source = sourceLabel(model, label);
   let bytes: Uint8Array;
   if (typeof model === 'string') {
     try {

@@ -24,7 +24,7 @@ port.on('message', async (m: ToWorker) => {
       port.postMessage({ type: 'created', settings: session.settings, inputName: session.inputName, outputName: session.outputName } satisfies FromWorker);
     } else if (m.type === 'run') {
       if (!session) throw new Error('internal: run before create');
-      const out = await session.run(m.data, m.dims);
+      const out = await session.run({ data: m.data, dims: m.dims });
       // Outputs (logits) are small: copied by structured clone. Runtime-owned buffers cannot always be transferred.
       port.postMessage({ type: 'result', id: m.id, data: out.data, dims: out.dims } satisfies FromWorker);
     } else if (m.type === 'release') {

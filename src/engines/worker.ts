@@ -10,7 +10,7 @@
  * Outputs (logits) come back copied.
  */
 import { Worker } from 'node:worker_threads';
-import type { CreateSessionOptions, EngineName, EngineSession, RunOutput, SessionSettings } from './engine.js';
+import type { CreateSessionOptions, EngineName, EngineSession, Pixels, RunOutput, SessionSettings } from './engine.js';
 import { EngineUnavailableError } from './engine.js';
 import { FileError, UserError } from '../errors.js';
 
@@ -88,12 +88,12 @@ export class WorkerSession implements EngineSession {
     return this.worker;
   }
 
-  run(data: Float32Array, dims: readonly number[]): Promise<RunOutput> {
+  run(pixels: Pixels): Promise<RunOutput> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'run', id, data, dims: [...dims] } satisfies ToWorker);
+      this.worker.postMessage({ type: 'run', id, data: pixels.data, dims: [...pixels.dims] } satisfies ToWorker);
     });
   }
 

@@ -13,7 +13,7 @@ import { labelMapping } from './label-mapping.js';
 import { AccuracyMeter } from './metrics.js';
 import { accuracySection, type EvalReport } from './report.js';
 
-/** Anything that maps an NCHW float32 batch to [batch, classes] logits (OrtModel is one). */
+/** Anything that maps an NCHW float32 batch to [batch, classes] logits (an EngineSession is one). */
 export interface Classifier {
   run(pixels: Tensor): Promise<Tensor>;
 }

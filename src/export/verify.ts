@@ -3,7 +3,7 @@
  * same random images and compare (max |Δ| / max |ref|). Used by `convert --verify` and the tests.
  */
 import type { ModelProto } from '../formats/onnx.js';
-import { OrtModel } from '../engines/ort-node.js';
+import { openModel } from '../engines/create.js';
 import type { ModelIR } from '../models/ir.js';
 import { gaussian, rng } from '../models/random.js';
 import { referenceForward, relativeError } from '../reference/forward.js';
@@ -20,7 +20,7 @@ export function randomImages(n: number, side: number, seed = 1): Tensor {
 
 export async function verifyExport(ir: ModelIR, onnx: ModelProto, images = 2) {
   const x = randomImages(images, ir.config.resolution);
-  const model = await OrtModel.fromProto(onnx, { threads: 0 });
+  const model = await openModel(onnx, { threads: 0 });
   const got = await model.run(nhwcToNchw(x));
   await model.release();
   const ref = referenceForward(ir, x);

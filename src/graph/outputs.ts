@@ -4,7 +4,7 @@
  * `tensorInfo` uses exactly that to learn the element type and shape of every tensor (ONNX shape
  * inference is not available in JavaScript).
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../engines/runtime.js';
 import { UserError } from '../errors.js';
 import { DataType, onnx, type ModelProto } from '../formats/onnx.js';
 import { createSession } from '../engines/model-source.js';

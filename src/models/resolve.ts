@@ -11,7 +11,8 @@ import { referenceModel } from './reference.js';
 import { type ImportOptions, isCheckpointPath, loadCheckpoint } from './checkpoint.js';
 import { loadModel, metadata, type ModelProto } from '../formats/onnx.js';
 import { META_CONFIG, META_LABELS } from './metadata.js';
-import { OrtModel } from '../engines/ort-node.js';
+import { openModel } from '../engines/create.js';
+import type { EngineSession } from '../engines/engine.js';
 import type { EngineOptions } from '../engines/options.js';
 import { exportModel } from '../export/index.js';
 
@@ -70,7 +71,7 @@ export async function resolveIR(spec: string, o: ImportOptions = {}): Promise<Mo
 
 /** A model ready to run, with what is known about it. */
 export interface Runnable {
-  model: OrtModel;
+  model: EngineSession;
   /** The configuration, when vitopt made the model (null for a foreign ONNX file). */
   config: ModelConfig | null;
   /** Input side in pixels. */
@@ -82,13 +83,13 @@ export interface Runnable {
 export async function loadRunnable(spec: string, options: EngineOptions = {}, o: ImportOptions = {}): Promise<Runnable> {
   if (weightsKind(spec) === 'checkpoint') {
     const ir = await loadCheckpoint(spec, o);
-    const model = await OrtModel.fromProto(exportModel(ir, 'ort'), options, spec);
+    const model = await openModel(exportModel(ir, 'ort'), options, spec);
     return { model, config: ir.config, resolution: ir.config.resolution, labels: ir.labels, name: ir.config.name ?? path.basename(spec) };
   }
   const proto = await loadModel(spec);
   const info = onnxInfo(proto, spec);
   const resolution = info.config?.resolution ?? onnxInputSize(proto);
   if (!resolution) throw new FileError(spec, 'its input is not an image batch [batch, 3, H, W] with a fixed H');
-  const model = await OrtModel.load(spec, options);
+  const model = await openModel(spec, options);
   return { model, config: info.config, resolution, labels: info.labels, name: path.basename(spec) };
 }

@@ -82,7 +82,7 @@ export class WorkerPool extends EventEmitter {
     try {
       const per = this.o.imageDims.reduce((a, d) => a * d, 1);
       // Values do not matter to warm-up (shapes do): zeros.
-      for (const b of this.o.warmBatches) await s.run(new Float32Array(b * per), [b, ...this.o.imageDims]);
+      for (const b of this.o.warmBatches) await s.run({ data: new Float32Array(b * per), dims: [b, ...this.o.imageDims] });
     } catch (e) {
       await s.release().catch(() => {});
       throw e;
@@ -139,7 +139,7 @@ export class WorkerPool extends EventEmitter {
     const s = inst.session;
     if (!s || inst.state !== 'healthy') throw new WorkerCrashError(`instance ${inst.index} is not healthy`);
     inst.busy = true;
-    const run = s.run(data, dims);
+    const run = s.run({ data, dims });
     inst.current = run.then(() => {}, () => {});
     const aborted = new Promise<never>((_, reject) => {
       inst.abort = reject;

@@ -3,12 +3,9 @@
  * image by image, who was right), and — for random weights, which have no accuracy — agreement and
  * output SQNR against the float model on the calibration inputs.
  */
-import * as ort from 'onnxruntime-node';
 import type { Dataset } from '../data/dataset.js';
 import { type Normalization, preprocessBatch } from '../data/preprocess.js';
-import { OrtModel } from '../engines/ort-node.js';
-import { createSession } from '../engines/model-source.js';
-import { sessionOptions } from '../engines/ort-node.js';
+import { openModel } from '../engines/create.js';
 import type { EngineOptions } from '../engines/options.js';
 import { evaluate } from '../eval/evaluate.js';
 import { gaussian, rng } from '../models/random.js';
@@ -33,7 +30,7 @@ export interface PredictOptions {
 }
 
 export async function predictions(file: string, data: Dataset, o: PredictOptions): Promise<Predictions> {
-  const model = await OrtModel.load(file, o.engine);
+  const model = await openModel(file, o.engine);
   const pred: number[] = [], correct: number[] = [];
   try {
     await evaluate({ model, name: file, labels: o.labels, resolution: o.resolution, config: { resolution: o.resolution, normalize: o.normalize } }, data, {
@@ -111,13 +108,10 @@ function argmax(a: Float32Array, off: number, k: number): number {
 }
 
 async function runAll(file: string, inputs: Tensor[], engine: EngineOptions): Promise<Float32Array[]> {
-  const s = await createSession(file, { ...sessionOptions(engine), logSeverityLevel: 3 });
+  const s = await openModel(file, engine);
   try {
     const out: Float32Array[] = [];
-    for (const x of inputs) {
-      const r = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', x.data, x.dims) });
-      out.push(Float32Array.from(r[s.outputNames[0]!]!.data as Float32Array));
-    }
+    for (const x of inputs) out.push(Float32Array.from((await s.run(x)).data));
     return out;
   } finally {
     await s.release();

@@ -5,7 +5,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { Dataset } from '../data/dataset.js';
-import { OrtModel } from '../engines/ort-node.js';
+import { openModel } from '../engines/create.js';
 import type { EngineOptions } from '../engines/options.js';
 import { evaluate } from '../eval/evaluate.js';
 import { exportModel, type GraphStyle } from '../export/index.js';
@@ -57,9 +57,9 @@ export async function assessPruned(original: ModelIR, outcome: PruneOutcome, o: 
   };
   if (o.evalData) {
     const resolution = original.config.resolution;
-    const baseline = { model: await OrtModel.load(base, engine, 'unpruned'), name: 'unpruned', labels: original.labels, resolution, config: original.config };
+    const baseline = { model: await openModel(base, engine, 'unpruned'), name: 'unpruned', labels: original.labels, resolution, config: original.config };
     const run = async (ir: ModelIR, bytes: Uint8Array, name: string): Promise<{ top1: number; base: number; fig: AccuracyFigures; n: number }> => {
-      const model = await OrtModel.load(bytes, engine, name);
+      const model = await openModel(bytes, engine, name);
       try {
         const rep = await evaluate({ model, name, labels: ir.labels, resolution, config: ir.config }, o.evalData!, {
           limit: o.evalSize, batchSize: o.evalBatch ?? 64, baseline,

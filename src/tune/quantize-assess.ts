@@ -5,7 +5,8 @@
 import type { Dataset } from '../data/dataset.js';
 import { type Normalization, preprocessBatch } from '../data/preprocess.js';
 import { encodedSize, type ModelProto } from '../formats/onnx.js';
-import { OrtModel } from '../engines/ort-node.js';
+import { openModel } from '../engines/create.js';
+import type { EngineSession } from '../engines/engine.js';
 import type { EngineOptions } from '../engines/options.js';
 import { evaluate, type EvalModel } from '../eval/evaluate.js';
 import type { EvalReport } from '../eval/report.js';
@@ -65,8 +66,8 @@ export async function assess(float: ModelProto, r: QuantizeResult, o: AssessOpti
   let accuracy: Assessment['accuracy'] = null;
   let ev = o.evaluated;
   if (!ev && o.data) {
-    const fm = await OrtModel.fromProto(float, o.engine, 'float'), qm = await OrtModel.fromProto(r.model, o.engine, 'quantized');
-    const meta = (m: OrtModel, name: string): EvalModel => ({ model: m, name, resolution: o.resolution, labels: o.labels ?? null,
+    const fm = await openModel(float, o.engine, 'float'), qm = await openModel(r.model, o.engine, 'quantized');
+    const meta = (m: EngineSession, name: string): EvalModel => ({ model: m, name, resolution: o.resolution, labels: o.labels ?? null,
       config: { resolution: o.resolution, normalize: o.normalize } });
     try {
       ev = await evaluate(meta(qm, 'quantized'), o.data, { limit: o.limit, batchSize: o.batch, baseline: meta(fm, 'float'),

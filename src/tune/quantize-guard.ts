@@ -12,7 +12,8 @@
 import type { Dataset } from '../data/dataset.js';
 import type { Normalization } from '../data/preprocess.js';
 import type { ModelProto } from '../formats/onnx.js';
-import { OrtModel } from '../engines/ort-node.js';
+import { openModel } from '../engines/create.js';
+import type { EngineSession } from '../engines/engine.js';
 import type { EngineOptions } from '../engines/options.js';
 import { evaluate, type Classifier, type EvalModel } from '../eval/evaluate.js';
 import type { EvalReport } from '../eval/report.js';
@@ -84,8 +85,8 @@ class FloatReplay {
   }
 }
 
-async function runnable(m: ModelProto, engine: EngineOptions | undefined, name: string): Promise<OrtModel> {
-  return OrtModel.fromProto(m, engine, name);
+async function runnable(m: ModelProto, engine: EngineOptions | undefined, name: string): Promise<EngineSession> {
+  return openModel(m, engine, name);
 }
 
 export async function guardedQuantize(model: ModelProto, q: QuantizeOptions, o: GuardOptions): Promise<{ result: QuantizeResult; guard: GuardReport; evalReport: EvalReport }> {

@@ -13,7 +13,7 @@ import { UserError } from '../errors.js';
 import { exportModel } from '../export/index.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { quantize } from '../compress/quantize/index.js';
-import { OrtModel } from '../engines/ort-node.js';
+import { openModel } from '../engines/create.js';
 import { checkInput } from './app/check-input.js';
 import type { Backend, Dtype, Variant } from './app/manifest.js';
 import type { ModelSource } from './model-source.js';
@@ -47,7 +47,7 @@ function largestTensor(m: ModelProto): number {
 }
 
 async function referenceLogits(model: ModelProto, resolution: number): Promise<number[]> {
-  const m = await OrtModel.fromProto(model, { threads: 1 }, 'site variant');
+  const m = await openModel(model, { threads: 1 }, 'site variant');
   try {
     const out = await m.run({ dims: [1, 3, resolution, resolution], data: checkInput(CHECK_SEED, resolution) });
     return Array.from(out.data);

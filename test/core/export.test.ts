@@ -9,7 +9,7 @@ import { randomIR } from '../../src/models/random.js';
 import { exportModel, type GraphStyle } from '../../src/export/index.js';
 import { ALL_FUSIONS } from '../../src/export/layers.js';
 import { encodeModel } from '../../src/formats/onnx.js';
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 import { referenceForward, relativeError } from '../../src/reference/forward.js';
 import { randomImages } from '../../src/export/verify.js';
 import { nhwcToNchw } from '../../src/tensor.js';
@@ -21,7 +21,7 @@ const TOL = 1e-4;
 
 async function check(ir: ModelIR, style: GraphStyle, n = 3): Promise<number> {
   const x = randomImages(n, ir.config.resolution, 11);
-  const model = await OrtModel.load(encodeModel(exportModel(ir, style)), { threads: 1 });
+  const model = await openModel(encodeModel(exportModel(ir, style)), { threads: 1 });
   const got = await model.run(nhwcToNchw(x));
   await model.release();
   assert.deepEqual(got.dims, [n, ir.config.classes]);
@@ -83,7 +83,7 @@ test('the ort graph with every fusion uses the fused contrib ops and the portabl
 
 test('a batch of 1 and a batch of 5 give the same per-image logits (dynamic batch)', async () => {
   const ir = randomIR(tinyVit(), 21);
-  const model = await OrtModel.load(encodeModel(exportModel(ir, 'ort')), { threads: 1 });
+  const model = await openModel(encodeModel(exportModel(ir, 'ort')), { threads: 1 });
   const x = nhwcToNchw(randomImages(5, 16, 3));
   const all = await model.run(x);
   const per = 3 * 16 * 16;

@@ -11,7 +11,7 @@ import { exportModel } from '../../src/export/index.js';
 import { ALL_FUSIONS, type Fusions, NO_FUSIONS } from '../../src/export/layers.js';
 import { cpuClass, defaultFusions, describeFusions, MEASURED, parseFusions } from '../../src/export/fusions.js';
 import { encodeModel } from '../../src/formats/onnx.js';
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 import { referenceForward, relativeError } from '../../src/reference/forward.js';
 import { randomImages } from '../../src/export/verify.js';
 import { nhwcToNchw } from '../../src/tensor.js';
@@ -36,7 +36,7 @@ const models: [string, ModelIR][] = [
 ];
 
 async function run(bytes: Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {
-  const m = await OrtModel.load(bytes, { threads: 1 });
+  const m = await openModel(bytes, { threads: 1 });
   const out = await m.run({ dims, data: x });
   await m.release();
   return out.data;

@@ -10,7 +10,7 @@ import { randomIR } from '../../src/models/random.js';
 import { exportModel, type GraphStyle } from '../../src/export/index.js';
 import { ALL_FUSIONS } from '../../src/export/layers.js';
 import { encodeModel } from '../../src/formats/onnx.js';
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 import { referenceForward, relativeError, type ReferenceOptions } from '../../src/reference/forward.js';
 import { randomImages } from '../../src/export/verify.js';
 import { nhwcToNchw, permute4, type Tensor } from '../../src/tensor.js';
@@ -29,7 +29,7 @@ const TOL = 1e-4;
 const STYLES = ['ort', 'portable'] as const;
 
 async function onnxLogits(ir: ModelIR, style: GraphStyle, nhwc: Tensor): Promise<Float32Array> {
-  const model = await OrtModel.load(encodeModel(exportModel(ir, style)), { threads: 1 });
+  const model = await openModel(encodeModel(exportModel(ir, style)), { threads: 1 });
   try {
     return (await model.run(nhwcToNchw(nhwc))).data;
   } finally {

@@ -5,7 +5,7 @@
  */
 import { onnx } from '../../src/formats/onnx.js';
 import { writeFileSync } from 'node:fs';
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 
 export interface TinyModelSpec {
   resolution: number;
@@ -55,7 +55,7 @@ export function tinyClassifierBytes(s: TinyModelSpec): Uint8Array {
 }
 
 export async function tinyClassifier(s: TinyModelSpec, name = 'tiny') {
-  const model = await OrtModel.load(tinyClassifierBytes(s), {}, name);
+  const model = await openModel(tinyClassifierBytes(s), {}, name);
   return { model, resolution: s.resolution, labels: s.labels ?? null, name };
 }
 

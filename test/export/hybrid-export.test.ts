@@ -12,7 +12,7 @@ import { exportModel } from '../../src/export/index.js';
 import { randomImages, verifyExport } from '../../src/export/verify.js';
 import { standardizeKernel, unstandardizeKernel } from '../../src/export/resnet.js';
 import { irFromOnnx } from '../../src/compress/prune/from-onnx.js';
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 import { referenceForward, relativeError } from '../../src/reference/forward.js';
 import { nhwcToNchw } from '../../src/tensor.js';
 import { rng } from '../../src/models/random.js';
@@ -43,7 +43,7 @@ test('the stem is standard ONNX ops with the standardized kernels folded in; bat
   assert.ok([...ops].every((o) => o.startsWith('ai.onnx:')), [...ops].join());
   assert.ok(proto.graph!.initializer!.some((t) => t.name === 'block2/unit1/conv2/kernel_std'));
   const x = randomImages(3, 32, 11);
-  const model = await OrtModel.fromProto(proto, { threads: 1 });
+  const model = await openModel(proto, { threads: 1 });
   const got = await model.run(nhwcToNchw(x));
   await model.release();
   assert.deepEqual(got.dims, [3, 7]);

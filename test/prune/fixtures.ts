@@ -1,5 +1,5 @@
 /** Shared bits of the pruning tests: random calibration batches and logits from ORT. */
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 import { exportModel, type GraphStyle } from '../../src/export/index.js';
 import { randomImages } from '../../src/export/verify.js';
 import { encodeModel, type ModelProto } from '../../src/formats/onnx.js';
@@ -15,7 +15,7 @@ export function randomCalibration(side: number, images = 48, batch = 16, seed = 
 
 export async function ortLogits(model: ModelIR | ModelProto, pixels: Tensor, style: GraphStyle = 'ort'): Promise<Float32Array> {
   const proto = 'weights' in model ? exportModel(model, style) : model;
-  const m = await OrtModel.load(encodeModel(proto), { threads: 1 });
+  const m = await openModel(encodeModel(proto), { threads: 1 });
   try {
     return (await m.run(pixels)).data.slice();
   } finally {

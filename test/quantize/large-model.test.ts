@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { encodeModel } from '../../src/formats/onnx.js';
 import { setInlineModelLimit } from '../../src/engines/model-source.js';
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 import { quantize } from '../../src/compress/quantize/index.js';
 import { assess } from '../../src/tune/quantize-assess.js';
 import { arraySource } from '../../src/compress/quantize/collect.js';
@@ -21,7 +21,7 @@ const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('vitopt
 async function everything() {
   const m = tiny('vit', 'ort');
   const x = images(4, 16);
-  const model = await OrtModel.fromProto(m, {}, 'tiny');
+  const model = await openModel(m, {}, 'tiny');
   const logits = (await model.run(x)).data;
   await model.release();
   const dynamic = await quantize(m, { mode: 'dynamic' });

@@ -12,7 +12,7 @@ import { loadCheckpoint } from '../../src/models/checkpoint.js';
 import { exportModel } from '../../src/export/index.js';
 import { saveModel } from '../../src/formats/onnx.js';
 import { quantize } from '../../src/compress/quantize/index.js';
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 import { benchInput } from '../../src/bench/input.js';
 import { topIndices } from '../../src/data/labels.js';
 import { tempDir } from './fixtures.js';
@@ -37,7 +37,7 @@ test('fp32 and INT8 exports of fashion-vit from a repository', async () => {
       assert.equal(r.status, 200, model);
       return (await r.json() as { outputs: { data: string[] }[] }).outputs[0]!.data;
     };
-    const ref = await OrtModel.load(path.join(repo, 'fv', '1', 'model.onnx'), { threads: 1 });
+    const ref = await openModel(path.join(repo, 'fv', '1', 'model.onnx'), { threads: 1 });
     const logits = (await ref.run({ dims: [4, 3, 28, 28], data: x })).data;
     await ref.release();
     const expected = [0, 1, 2, 3].map((i) => topIndices(logits.subarray(i * 10, i * 10 + 10), 1)[0]!);

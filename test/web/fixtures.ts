@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { buildSite, type BuildReport } from '../../src/web/build.js';
 import { decodeImageFile } from '../../src/data/image-folder.js';
 import { preprocessBatch } from '../../src/data/preprocess.js';
-import { OrtModel } from '../../src/engines/ort-node.js';
+import { openModel } from '../../src/engines/create.js';
 import { tmp } from '../core/helpers.js';
 
 export async function buildFashionSite(variants: ('int8' | 'fp32' | 'fp16' | 'int4')[] = ['int8', 'fp32', 'fp16']):
@@ -19,7 +19,7 @@ export async function buildFashionSite(variants: ('int8' | 'fp32' | 'fp16' | 'in
 
 /** Top-1 of onnxruntime-node (CPU) on `modelFile` for each image file, through vitopt's Node pipeline. */
 export async function nodeTop1(modelFile: string, images: string[], resolution: number): Promise<number[]> {
-  const m = await OrtModel.load(modelFile, { threads: 1 });
+  const m = await openModel(modelFile, { threads: 1 });
   try {
     const out: number[] = [];
     for (const f of images) {

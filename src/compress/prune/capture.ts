@@ -5,7 +5,7 @@
  * named nodes are appended as graph outputs, and every node that no requested output depends on is
  * dropped (a capture at block 2 of 12 costs 3/12 of a forward pass).
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../engines/runtime.js';
 import { type ModelProto, type NodeProto, onnx } from '../../formats/onnx.js';
 import { exportModel } from '../../export/index.js';
 import type { ModelIR } from '../../models/ir.js';

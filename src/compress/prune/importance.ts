@@ -20,7 +20,7 @@
  * removed unit: one forward pass per unit (thousands for a ViT-B MLP). The exact single-removal
  * output change is the middle ground, and it is the quantity the refit then minimizes.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../engines/runtime.js';
 import { buildModel, DataType, GraphBuilder, int, ints } from '../../formats/onnx.js';
 import { sessionOptions } from '../../engines/ort-node.js';
 import { createSession } from '../../engines/model-source.js';

@@ -10,7 +10,7 @@
  * Everything stays float64; the result equals `choleskySolve` (reconstruct.ts, the plain-JS
  * definition the tests compare with) to rounding.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../engines/runtime.js';
 import { buildModel, DataType, GraphBuilder, int } from '../../formats/onnx.js';
 import { sessionOptions } from '../../engines/ort-node.js';
 import { createSession } from '../../engines/model-source.js';

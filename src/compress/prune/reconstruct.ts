@@ -23,7 +23,7 @@
  * ViT-B/16 MLP refit is ~3000 wide with 768 right-hand sides: 30–50 s per layer in JS, ~1 s there).
  */
 
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../engines/runtime.js';
 import { buildModel, DataType, GraphBuilder, int, ints } from '../../formats/onnx.js';
 import { sessionOptions } from '../../engines/ort-node.js';
 import { createSession } from '../../engines/model-source.js';

@@ -4,7 +4,7 @@
  * time, and when even that would exceed `budgetBytes` the tensors are split into groups calibrated in
  * separate passes over the data (ORT's CalibStridedMinMax idea).
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../engines/runtime.js';
 import { UserError } from '../../errors.js';
 import type { ModelProto } from '../../formats/onnx.js';
 import { createSession } from '../../engines/model-source.js';

@@ -4,7 +4,7 @@
  * the error arriving from earlier layers); with the per-layer weight SQNR next to it a user can tell
  * a layer that is itself hard to quantize from one that inherits noise.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../engines/runtime.js';
 import type { ModelProto } from '../../formats/onnx.js';
 import { createSession } from '../../engines/model-source.js';
 import { sessionOptions } from '../../engines/ort-node.js';
