@@ -51,9 +51,9 @@ export function mergeMetric(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: n
     b[j] = s / H;
   }
   const g = c.g;
-  const name = n.tome.metric;
-  const mm = g.op('MatMul', [y, g.weight(`${name}/kernel`, { dims: [D, hd], data: w })], {}, { name: `${name}/MatMul` });
-  return g.op('Add', [mm, g.weight(`${name}/bias`, { dims: [hd], data: b })], {}, { name });
+  const m = n.tome.metric;
+  const mm = g.op('MatMul', [y, g.weight(m.kernel, { dims: [D, hd], data: w })], {}, { name: m.matmul });
+  return g.op('Add', [mm, g.weight(m.bias, { dims: [hd], data: b })], {}, { name: m.scope });
 }
 
 /**

@@ -119,7 +119,8 @@ function attention(scope: string): AttentionNames {
 /** Token Merging's nodes in a block (src/export/tome.ts names their parts under these scopes). */
 export interface TomeNames {
   sizeBias: string;
-  metric: string;
+  /** The merge metric: the keys averaged over heads, one dense layer (its Add node is named `scope`). */
+  metric: DenseNames;
   merge: string;
 }
 
@@ -137,7 +138,7 @@ export function vitBlockNames(l: number): VitBlockNames {
   const b = `${VIT_BLOCK_PREFIX}${l}`;
   return {
     scope: b, ln1: norm(`${b}/LayerNorm_0`), attn: attention(`${b}/MultiHeadDotProductAttention_0`), ln2: norm(`${b}/LayerNorm_1`),
-    mlp: mlp(`${b}/MlpBlock_0`), tome: { sizeBias: `${b}/tome/size_bias`, metric: `${b}/tome/metric`, merge: `${b}/tome/merge` },
+    mlp: mlp(`${b}/MlpBlock_0`), tome: { sizeBias: `${b}/tome/size_bias`, metric: dense(`${b}/tome/metric`), merge: `${b}/tome/merge` },
   };
 }
 
