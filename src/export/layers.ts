@@ -4,11 +4,13 @@
  *   FastGelu/BiasGelu), each one used only where `Fusions` says so: whether a fusion pays off
  *   depends on the CPU and on the precision (./fusions.ts holds the measured choices);
  * - 'portable': standard ONNX (opset 17) only, so any runtime loads it (no fusions).
- * Weight names do not depend on the fusions (prune/from-onnx.ts reads either form back).
+ * Weight names do not depend on the fusions (prune/from-onnx.ts reads either form back); they all
+ * come from ../models/names.ts.
  */
 import { float, GraphBuilder, int, ints } from '../formats/onnx.js';
 import type { Tensor } from '../tensor.js';
 import type { Numerics } from '../models/config.js';
+import type { DenseNames, MlpNames, NormNames } from '../models/names.js';
 
 export type GraphStyle = 'ort' | 'portable';
 export const MS = 'com.microsoft';
@@ -39,14 +41,14 @@ export function reshaped(t: Tensor, dims: number[]): Tensor {
 }
 
 /** [in, out] kernel: y = x @ kernel + bias. */
-export function dense(c: Ctx, x: string, kernel: Tensor, bias: Tensor | null, name: string): string {
-  const y = c.g.op('MatMul', [x, c.g.weight(`${name}/kernel`, kernel)], {}, { name: `${name}/MatMul` });
-  return bias ? c.g.op('Add', [y, c.g.weight(`${name}/bias`, bias)], {}, { name: `${name}/Add` }) : y;
+export function dense(c: Ctx, x: string, kernel: Tensor, bias: Tensor | null, n: DenseNames): string {
+  const y = c.g.op('MatMul', [x, c.g.weight(n.kernel, kernel)], {}, { name: n.matmul });
+  return bias ? c.g.op('Add', [y, c.g.weight(n.bias, bias)], {}, { name: n.add }) : y;
 }
 
-export function layerNorm(c: Ctx, x: string, scale: Tensor, bias: Tensor, name: string): string {
-  return c.g.op('LayerNormalization', [x, c.g.weight(`${name}/scale`, scale), c.g.weight(`${name}/bias`, bias)],
-    { axis: int(-1), epsilon: float(c.numerics.layerNormEps) }, { name });
+export function layerNorm(c: Ctx, x: string, scale: Tensor, bias: Tensor, n: NormNames): string {
+  return c.g.op('LayerNormalization', [x, c.g.weight(n.scale, scale), c.g.weight(n.bias, bias)],
+    { axis: int(-1), epsilon: float(c.numerics.layerNormEps) }, { name: n.scope });
 }
 
 /** GELU written out in standard ops: tanh form (jax default) or exact erf form. */
@@ -63,35 +65,45 @@ function geluPortable(c: Ctx, x: string, name: string): string {
   return g.op('Mul', [g.op('Mul', [x, k(0.5, 'half')]), g.op('Add', [t, k(1, 'one')])], {}, { name });
 }
 
-/** gelu(x + bias) (bias over the last axis, or null). */
-export function biasGelu(c: Ctx, x: string, bias: Tensor | null, name: string): string {
+/** gelu(x + bias) (bias over the last axis, or null): the activation of MLP `m`, which carries Dense_0's bias. */
+export function biasGelu(c: Ctx, x: string, bias: Tensor | null, m: MlpNames): string {
   const g = c.g;
+  const name = m.gelu;
   if (c.fusions.gelu) {
-    const b = bias ? [g.weight(`${name}/bias`, bias)] : [];
+    const b = bias ? [g.weight(m.geluBias, bias)] : [];
     if (c.numerics.gelu === 'tanh') return g.op('FastGelu', [x, ...b], {}, { domain: MS, name });
     return b.length ? g.op('BiasGelu', [x, ...b], {}, { domain: MS, name }) : g.op('Gelu', [x], {}, { domain: MS, name });
   }
-  const xb = bias ? g.op('Add', [x, g.weight(`${name}/bias`, bias)]) : x;
+  const xb = bias ? g.op('Add', [x, g.weight(m.geluBias, bias)]) : x;
   return geluPortable(c, xb, name);
 }
 
 /**
- * Residual add followed by LayerNorm: returns [normalized, sum]. Fused, one
+ * residual + (x + bias), in standard ops. Named after the LayerNorm `n` that follows it, which also
+ * names the bias (`skip_bias`): the same names as the fused form, so readers need not know which.
+ */
+export function residualAdd(c: Ctx, x: string, residual: string, bias: Tensor | null, n: NormNames): string {
+  const g = c.g;
+  const xb = bias ? g.op('Add', [x, g.weight(n.skipBias, bias)]) : x;
+  return g.op('Add', [xb, residual], {}, { name: n.residual });
+}
+
+/**
+ * Residual add followed by LayerNorm `n`: returns [normalized, sum]. Fused, one
  * SkipLayerNormalization computes both (its 4th output is input + skip + bias).
  */
 export function addAndNorm(c: Ctx, x: string, residual: string, bias: Tensor | null, scale: Tensor, lnBias: Tensor,
-  name: string): [string, string] {
+  n: NormNames): [string, string] {
   const g = c.g;
   if (c.fusions.skipLayerNorm) {
-    const inputs = [x, residual, g.weight(`${name}/scale`, scale), g.weight(`${name}/bias`, lnBias)];
-    if (bias) inputs.push(g.weight(`${name}/skip_bias`, bias));
+    const inputs = [x, residual, g.weight(n.scale, scale), g.weight(n.bias, lnBias)];
+    if (bias) inputs.push(g.weight(n.skipBias, bias));
     const outs = g.node('SkipLayerNormalization', inputs, { epsilon: float(c.numerics.layerNormEps) },
-      { domain: MS, outputs: 4, name });
+      { domain: MS, outputs: 4, name: n.scope });
     return [outs[0]!, outs[3]!];
   }
-  const xb = bias ? g.op('Add', [x, g.weight(`${name}/skip_bias`, bias)]) : x;
-  const sum = g.op('Add', [xb, residual], {}, { name: `${name}/residual` });
-  return [layerNorm(c, sum, scale, lnBias, name), sum];
+  const sum = residualAdd(c, x, residual, bias, n);
+  return [layerNorm(c, sum, scale, lnBias, n), sum];
 }
 
 /** [B, T, D] -> [B, T, H, hd] -> perm. */

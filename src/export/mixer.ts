@@ -10,12 +10,12 @@ import type { MixerConfig } from '../models/config.js';
 import { gridSize, mixerLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
-import { mixerBlock } from '../models/layout.js';
+import { MIXER, mixerBlockNames, type MlpNames } from '../models/names.js';
 import { int, ints } from '../formats/onnx.js';
 import { transpose2d } from '../tensor.js';
-import { addAndNorm, biasGelu, type Ctx, dense, layerNorm } from './layers.js';
+import { biasGelu, type Ctx, dense } from './layers.js';
 import { patchEmbedding } from './patch.js';
-
+import { type Branch, Residual } from './residual.js';
 
 /** XLA SAME padding for a stride-P, P×P conv: [top, left, bottom, right]. */
 function samePads(side: number, P: number): number[] {
@@ -25,33 +25,44 @@ function samePads(side: number, P: number): number[] {
   return [lo, lo, total - lo, total - lo];
 }
 
+/**
+ * Token mixing, W2ᵀ gelu(W1ᵀ y + b1) + b2 along S, as left multiplications: the kernels are stored
+ * transposed (`kernel_t`) and the biases as columns ([D_S, 1] per D_S row, [S, 1] per token row).
+ * Both biases are added here, so the residual add carries none.
+ */
+function tokenMixing(c: Ctx, ir: ModelIR, y: string, n: MlpNames, DS: number, S: number): Branch {
+  const g = c.g;
+  const w = (name: string) => weight(ir, name);
+  let t = g.op('MatMul', [g.weight(n.fc1.kernelT, transpose2d(w(n.fc1.kernel))), y], {}, { name: n.fc1.scope });
+  t = g.op('Add', [t, g.weight(n.fc1.bias, { dims: [DS, 1], data: w(n.fc1.bias).data })]);
+  t = biasGelu(c, t, null, n);
+  t = g.op('MatMul', [g.weight(n.fc2.kernelT, transpose2d(w(n.fc2.kernel))), t], {}, { name: n.fc2.scope });
+  t = g.op('Add', [t, g.weight(n.fc2.bias, { dims: [S, 1], data: w(n.fc2.bias).data })]);
+  return { out: t, bias: null };
+}
+
+/** Channel mixing: Dense_1(gelu(Dense_0(y))) along C, before Dense_1's bias, which the residual add carries. */
+function channelMixing(c: Ctx, ir: ModelIR, y: string, n: MlpNames): Branch {
+  const g = c.g;
+  const h = biasGelu(c, g.op('MatMul', [y, g.weight(n.fc1.kernel, weight(ir, n.fc1.kernel))]), weight(ir, n.fc1.bias), n);
+  const out = g.op('MatMul', [h, g.weight(n.fc2.kernel, weight(ir, n.fc2.kernel))], {}, { name: n.fc2.scope });
+  return { out, bias: weight(ir, n.fc2.bias) };
+}
+
 export function buildMixer(c: Ctx, ir: ModelIR, pixels: string): string {
   const cfg = ir.config as MixerConfig;
   const g = c.g;
-  let x = patchEmbedding(c, pixels, weight(ir, 'stem/kernel'), weight(ir, 'stem/bias'), 'stem',
-    samePads(cfg.resolution, cfg.patch));
   const S = gridSize(cfg) ** 2;
-  const w = (n: string) => weight(ir, n);
-  let y = layerNorm(c, x, w(`${mixerBlock(0)}/LayerNorm_0/scale`), w(`${mixerBlock(0)}/LayerNorm_0/bias`), `${mixerBlock(0)}/LayerNorm_0`);
+  const tokens = patchEmbedding(c, pixels, weight(ir, MIXER.stem.kernel), weight(ir, MIXER.stem.bias), MIXER.stem,
+    samePads(cfg.resolution, cfg.patch));
+  const x = new Residual(c, ir, tokens);
   for (let i = 0; i < cfg.blocks; i++) {
-    const b = mixerBlock(i);
-    const tm = `${b}/token_mixing`;
-    // Token mixing: W1ᵀ @ y + b1 (per D_S row), gelu, W2ᵀ @ . + b2 (per token row).
-    let t = g.op('MatMul', [g.weight(`${tm}/Dense_0/kernel_t`, transpose2d(w(`${tm}/Dense_0/kernel`))), y], {}, { name: `${tm}/Dense_0` });
-    const b1 = w(`${tm}/Dense_0/bias`);
-    t = g.op('Add', [t, g.weight(`${tm}/Dense_0/bias`, { dims: [mixerLayer(cfg, i).tokensMlp, 1], data: b1.data })]);
-    t = biasGelu(c, t, null, `${tm}/gelu`);
-    t = g.op('MatMul', [g.weight(`${tm}/Dense_1/kernel_t`, transpose2d(w(`${tm}/Dense_1/kernel`))), t], {}, { name: `${tm}/Dense_1` });
-    t = g.op('Add', [t, g.weight(`${tm}/Dense_1/bias`, { dims: [S, 1], data: w(`${tm}/Dense_1/bias`).data })]);
-    [y, x] = addAndNorm(c, t, x, null, w(`${b}/LayerNorm_1/scale`), w(`${b}/LayerNorm_1/bias`), `${b}/LayerNorm_1`);
-    // Channel mixing.
-    const cm = `${b}/channel_mixing`;
-    const h = biasGelu(c, g.op('MatMul', [y, g.weight(`${cm}/Dense_0/kernel`, w(`${cm}/Dense_0/kernel`))]), w(`${cm}/Dense_0/bias`), `${cm}/gelu`);
-    const m = g.op('MatMul', [h, g.weight(`${cm}/Dense_1/kernel`, w(`${cm}/Dense_1/kernel`))], {}, { name: `${cm}/Dense_1` });
-    const last = i === cfg.blocks - 1;
-    const next = last ? 'pre_head_layer_norm' : `${mixerBlock(i + 1)}/LayerNorm_0`;
-    [y, x] = addAndNorm(c, m, x, w(`${cm}/Dense_1/bias`), w(`${next}/scale`), w(`${next}/bias`), next);
+    // Mixer block i (spec §3.4); residual adds fuse with the LayerNorm after them as in the ViT (./residual.ts).
+    const n = mixerBlockNames(i);
+    x.add(tokenMixing(c, ir, x.norm(n.ln1), n.tokenMixing, mixerLayer(cfg, i).tokensMlp, S)); // x = x + token_mixing(ln1(x))
+    x.add(channelMixing(c, ir, x.norm(n.ln2), n.channelMixing)); // x = x + channel_mixing(ln2(x))
   }
-  const z = g.op('ReduceMean', [y], { axes: ints([1]), keepdims: int(0) }, { name: 'pool_gap' });
-  return dense(c, z, w('head/kernel'), w('head/bias'), 'head');
+  const y = x.norm(MIXER.preHeadNorm);
+  const z = g.op('ReduceMean', [y], { axes: ints([1]), keepdims: int(0) }, { name: MIXER.poolGap });
+  return dense(c, z, weight(ir, MIXER.head.kernel), weight(ir, MIXER.head.bias), MIXER.head);
 }

@@ -12,7 +12,8 @@
 import { float, ints } from '../formats/onnx.js';
 import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
-import { type ConvSpec, GROUPNORM_EPS, GROUPNORM_GROUPS, type ResnetConfig, STDCONV_EPS, normOf, resnetConvs, resnetUnits, sameSide } from '../models/resnet.js';
+import { dense, groupNormOf, type NormNames } from '../models/names.js';
+import { type ConvSpec, GROUPNORM_EPS, GROUPNORM_GROUPS, type ResnetConfig, STDCONV_EPS, resnetConvs, resnetUnits, sameSide } from '../models/resnet.js';
 import { hwioToOihw, oihwToHwio, type Tensor } from '../tensor.js';
 import type { Ctx } from './layers.js';
 
@@ -58,29 +59,31 @@ export function unstandardizeKernel(std: Tensor): Tensor {
 }
 
 function stdConv(c: Ctx, ir: ModelIR, x: string, s: ConvSpec): string {
-  const kernel = hwioToOihw(standardizeKernel(weight(ir, `${s.name}/kernel`)));
-  return c.g.op('Conv', [x, c.g.weight(`${s.name}/kernel_std`, kernel)],
+  const n = dense(s.name);
+  const kernel = hwioToOihw(standardizeKernel(weight(ir, n.kernel)));
+  return c.g.op('Conv', [x, c.g.weight(n.kernelStd, kernel)],
     { kernel_shape: ints([s.k, s.k]), strides: ints([s.stride, s.stride]), pads: ints(samePads(s.inSide, s.k, s.stride)) },
     { name: s.name });
 }
 
 /** GroupNorm over 32 contiguous channel groups of [B, C, side, side], then scale and bias; optional ReLU. */
-function groupNorm(c: Ctx, ir: ModelIR, x: string, name: string, channels: number, side: number, relu: boolean): string {
+function groupNorm(c: Ctx, ir: ModelIR, x: string, n: NormNames, channels: number, side: number, relu: boolean): string {
   const g = c.g, G = GROUPNORM_GROUPS;
+  const name = n.scope;
   const grouped = g.op('Reshape', [x, g.int64(`${name}/group_shape`, [0, G, -1])]);
   const ones: Tensor = { dims: [G], data: new Float32Array(G).fill(1) };
   const normed = g.op('InstanceNormalization', [grouped, g.weight(`${name}/ones`, ones), g.weight(`${name}/zeros`, { dims: [G], data: new Float32Array(G) })],
     { epsilon: float(GROUPNORM_EPS) }, { name: `${name}/normalize` });
   const back = g.op('Reshape', [normed, g.int64(`${name}/map_shape`, [0, channels, side, side])]);
   const perChannel = (t: Tensor): Tensor => ({ dims: [channels, 1, 1], data: t.data });
-  const scaled = g.op('Mul', [back, g.weight(`${name}/scale`, perChannel(weight(ir, `${name}/scale`)))]);
-  const y = g.op('Add', [scaled, g.weight(`${name}/bias`, perChannel(weight(ir, `${name}/bias`)))], {}, { name });
+  const scaled = g.op('Mul', [back, g.weight(n.scale, perChannel(weight(ir, n.scale)))]);
+  const y = g.op('Add', [scaled, g.weight(n.bias, perChannel(weight(ir, n.bias)))], {}, { name });
   return relu ? g.op('Relu', [y], {}, { name: `${name}/relu` }) : y;
 }
 
 /** conv -> GroupNorm (-> ReLU) for one ConvSpec. */
 function convNorm(c: Ctx, ir: ModelIR, x: string, s: ConvSpec, relu: boolean): string {
-  return groupNorm(c, ir, stdConv(c, ir, x, s), normOf(s.name), s.cout, s.outSide, relu);
+  return groupNorm(c, ir, stdConv(c, ir, x, s), groupNormOf(s.name), s.cout, s.outSide, relu);
 }
 
 /** pixels [B, 3, R, R] -> feature map [B, C, h, h] (spec §3.3). */
@@ -107,10 +110,9 @@ type Getter = (name: string, dims: number[]) => Tensor;
 export function resnetWeightsFromExport(r: ResnetConfig, get: Getter): Map<string, Tensor> {
   const w = new Map<string, Tensor>();
   for (const s of resnetConvs(r, 224)) {
-    w.set(`${s.name}/kernel`, unstandardizeKernel(oihwToHwio(get(`${s.name}/kernel_std`, [s.cout, s.cin, s.k, s.k]))));
-    for (const p of ['scale', 'bias']) {
-      w.set(`${normOf(s.name)}/${p}`, { dims: [s.cout], data: get(`${normOf(s.name)}/${p}`, [s.cout, 1, 1]).data });
-    }
+    const conv = dense(s.name), gn = groupNormOf(s.name);
+    w.set(conv.kernel, unstandardizeKernel(oihwToHwio(get(conv.kernelStd, [s.cout, s.cin, s.k, s.k]))));
+    for (const p of [gn.scale, gn.bias]) w.set(p, { dims: [s.cout], data: get(p, [s.cout, 1, 1]).data });
   }
   return w;
 }

@@ -17,12 +17,13 @@
  */
 import { int, ints, str } from '../formats/onnx.js';
 import type { VitConfig } from '../models/config.js';
-import { vitLayer } from '../models/config.js';
+import { gridSize, sequenceLength, vitLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
-import { vitBlock } from '../models/layout.js';
-import type { MergePool } from '../models/tome.js';
+import { VIT, vitBlockNames } from '../models/names.js';
+import { checkMergeSchedule, type MergePool, mergePool, mergeSchedule } from '../models/tome.js';
 import type { Ctx } from './layers.js';
+import type { Residual } from './residual.js';
 
 /** Token sizes [B, T, 1] (float), or null while every size is 1 (no merge yet). */
 export type Sizes = string | null;
@@ -34,8 +35,8 @@ export type Sizes = string | null;
 export function mergeMetric(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number): string {
   const D = cfg.hidden;
   const { heads: H, headDim: hd } = vitLayer(cfg, l);
-  const p = `${vitBlock(l)}/MultiHeadDotProductAttention_0`;
-  const k = weight(ir, `${p}/key/kernel`).data, kb = weight(ir, `${p}/key/bias`).data; // [D, H, hd], [H, hd]
+  const n = vitBlockNames(l);
+  const k = weight(ir, n.attn.key.kernel).data, kb = weight(ir, n.attn.key.bias).data; // [D, H, hd], [H, hd]
   const w = new Float32Array(D * hd), b = new Float32Array(hd);
   for (let d = 0; d < D; d++) {
     for (let j = 0; j < hd; j++) {
@@ -50,9 +51,9 @@ export function mergeMetric(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: n
     b[j] = s / H;
   }
   const g = c.g;
-  const name = `${vitBlock(l)}/tome/metric`;
-  const mm = g.op('MatMul', [y, g.weight(`${name}/kernel`, { dims: [D, hd], data: w })], {}, { name: `${name}/MatMul` });
-  return g.op('Add', [mm, g.weight(`${name}/bias`, { dims: [hd], data: b })], {}, { name });
+  const m = n.tome.metric;
+  const mm = g.op('MatMul', [y, g.weight(m.kernel, { dims: [D, hd], data: w })], {}, { name: m.matmul });
+  return g.op('Add', [mm, g.weight(m.bias, { dims: [hd], data: b })], {}, { name: m.scope });
 }
 
 /**
@@ -165,8 +166,50 @@ export function mergeTokens(c: Ctx, x: string, size: Sizes, metric: string, o: {
  */
 export function poolMerged(c: Ctx, y: string, size: string, N: number, pool: MergePool): string {
   const g = c.g;
-  if (pool === 'mean') return g.op('ReduceMean', [y], { axes: ints([1]), keepdims: int(0) }, { name: 'pool_gap' });
-  const s = g.op('ReduceSum', [g.op('Mul', [y, size], {}, { name: 'pool_gap/weighted' }), g.int64('pool_gap/axes', [1])],
-    { keepdims: int(0) }, { name: 'pool_gap/sum' });
-  return g.op('Div', [s, g.weight('pool_gap/tokens', { dims: [], data: Float32Array.of(N) })], {}, { name: 'pool_gap' });
+  const name = VIT.poolGap;
+  if (pool === 'mean') return g.op('ReduceMean', [y], { axes: ints([1]), keepdims: int(0) }, { name });
+  const s = g.op('ReduceSum', [g.op('Mul', [y, size], {}, { name: `${name}/weighted` }), g.int64(`${name}/axes`, [1])],
+    { keepdims: int(0) }, { name: `${name}/sum` });
+  return g.op('Div', [s, g.weight(`${name}/tokens`, { dims: [], data: Float32Array.of(N) })], {}, { name });
+}
+
+/**
+ * Token Merging across the encoder: the schedule r_l, the token count T and the sizes so far. Block l
+ * asks it for its attention's size bias, then lets it merge r_l tokens of the stream between the
+ * attention's residual add and ln2 (a no-op where r_l = 0, as in every block of a model without ToMe).
+ */
+export class TokenMerging {
+  private readonly r: number[];
+  private T: number;
+  private size: Sizes = null;
+
+  constructor(private readonly c: Ctx, private readonly cfg: VitConfig, private readonly ir: ModelIR) {
+    if (cfg.mergeTokens) checkMergeSchedule(cfg, cfg.mergeTokens, 'merge schedule (mergeTokens)');
+    this.r = mergeSchedule(cfg);
+    this.T = sequenceLength(cfg);
+  }
+
+  /** Proportional attention's bias for block l, or null while every token has size 1. */
+  sizeBias(l: number): string | null {
+    return this.size && sizeBias(this.c, this.size, this.T, vitBlockNames(l).tome.sizeBias);
+  }
+
+  /** Block l: x + attention, merged by the metric from `y` (ln1's output); ln2 then sees the T − r_l tokens. */
+  merge(x: Residual, y: string, l: number): void {
+    const r = this.r[l]!;
+    if (r === 0) return;
+    const n = vitBlockNames(l);
+    const metric = mergeMetric(this.c, this.cfg, this.ir, y, l);
+    x.between(n.ln2, (sum) => {
+      const merged = mergeTokens(this.c, sum, this.size, metric, { T: this.T, r, hasCls: this.cfg.classifier === 'token', name: n.tome.merge });
+      this.size = merged.size;
+      this.T -= r;
+      return merged.x;
+    });
+  }
+
+  /** Mean pooling of a gap model whose tokens were merged (null when none were). */
+  pool(y: string): string | null {
+    return this.size ? poolMerged(this.c, y, this.size, gridSize(this.cfg) ** 2, mergePool(this.cfg)) : null;
+  }
 }

@@ -9,7 +9,7 @@ import { FileError } from '../errors.js';
 import { type Tensor, transpose2d, oihwToHwio } from '../tensor.js';
 import { parseSafetensors } from '../formats/safetensors.js';
 import type { VitConfig } from './config.js';
-import { vitBlock } from './layout.js';
+import { VIT, vitBlockNames } from './names.js';
 
 interface HfConfig {
   hidden_size: number;
@@ -75,45 +75,44 @@ export async function loadHuggingFaceVit(file: string, bytes: Uint8Array): Promi
   const hasCls = raw.has(prefix + 'embeddings.cls_token');
   const conv = get('embeddings.patch_embeddings.projection.weight');
   if (conv.dims.length !== 4 || conv.dims[0] !== D) throw new FileError(file, `patch projection has shape [${conv.dims}], expected [${D}, 3, P, P]`);
-  w.set('embedding/kernel', oihwToHwio(conv));
-  w.set('embedding/bias', get('embeddings.patch_embeddings.projection.bias'));
-  if (hasCls) w.set('cls', get('embeddings.cls_token'));
-  w.set('Transformer/posembed_input/pos_embedding', get('embeddings.position_embeddings'));
+  w.set(VIT.embedding.kernel, oihwToHwio(conv));
+  w.set(VIT.embedding.bias, get('embeddings.patch_embeddings.projection.bias'));
+  if (hasCls) w.set(VIT.cls, get('embeddings.cls_token'));
+  w.set(VIT.posEmbedding, get('embeddings.position_embeddings'));
   const dense = (name: string) => transpose2d(get(`${name}.weight`));
   for (let l = 0; l < L; l++) {
     const src = `encoder.layer.${l}`;
-    const b = vitBlock(l);
-    const att = `${b}/MultiHeadDotProductAttention_0`;
-    w.set(`${b}/LayerNorm_0/scale`, get(`${src}.layernorm_before.weight`));
-    w.set(`${b}/LayerNorm_0/bias`, get(`${src}.layernorm_before.bias`));
-    for (const p of ['query', 'key', 'value']) {
+    const n = vitBlockNames(l), a = n.attn;
+    w.set(n.ln1.scale, get(`${src}.layernorm_before.weight`));
+    w.set(n.ln1.bias, get(`${src}.layernorm_before.bias`));
+    for (const [p, d] of [['query', a.query], ['key', a.key], ['value', a.value]] as const) {
       const k = dense(`${src}.attention.attention.${p}`);
-      w.set(`${att}/${p}/kernel`, { dims: [D, H, hd], data: k.data });
+      w.set(d.kernel, { dims: [D, H, hd], data: k.data });
       const bias = raw.has(`${prefix}${src}.attention.attention.${p}.bias`) ? get(`${src}.attention.attention.${p}.bias`).data : new Float32Array(D);
-      w.set(`${att}/${p}/bias`, { dims: [H, hd], data: bias });
+      w.set(d.bias, { dims: [H, hd], data: bias });
     }
-    w.set(`${att}/out/kernel`, { dims: [H, hd, D], data: dense(`${src}.attention.output.dense`).data });
-    w.set(`${att}/out/bias`, get(`${src}.attention.output.dense.bias`));
-    w.set(`${b}/LayerNorm_1/scale`, get(`${src}.layernorm_after.weight`));
-    w.set(`${b}/LayerNorm_1/bias`, get(`${src}.layernorm_after.bias`));
-    w.set(`${b}/MlpBlock_0/Dense_0/kernel`, dense(`${src}.intermediate.dense`));
-    w.set(`${b}/MlpBlock_0/Dense_0/bias`, get(`${src}.intermediate.dense.bias`));
-    w.set(`${b}/MlpBlock_0/Dense_1/kernel`, dense(`${src}.output.dense`));
-    w.set(`${b}/MlpBlock_0/Dense_1/bias`, get(`${src}.output.dense.bias`));
+    w.set(a.out.kernel, { dims: [H, hd, D], data: dense(`${src}.attention.output.dense`).data });
+    w.set(a.out.bias, get(`${src}.attention.output.dense.bias`));
+    w.set(n.ln2.scale, get(`${src}.layernorm_after.weight`));
+    w.set(n.ln2.bias, get(`${src}.layernorm_after.bias`));
+    w.set(n.mlp.fc1.kernel, dense(`${src}.intermediate.dense`));
+    w.set(n.mlp.fc1.bias, get(`${src}.intermediate.dense.bias`));
+    w.set(n.mlp.fc2.kernel, dense(`${src}.output.dense`));
+    w.set(n.mlp.fc2.bias, get(`${src}.output.dense.bias`));
   }
-  w.set('Transformer/encoder_norm/scale', get('layernorm.weight'));
-  w.set('Transformer/encoder_norm/bias', get('layernorm.bias'));
+  w.set(VIT.encoderNorm.scale, get('layernorm.weight'));
+  w.set(VIT.encoderNorm.bias, get('layernorm.bias'));
   if (!raw.has('classifier.weight')) throw new FileError(file, "no 'classifier.weight': only ViTForImageClassification checkpoints (with a head) are supported");
-  w.set('head/kernel', transpose2d(raw.get('classifier.weight')!));
-  w.set('head/bias', raw.get('classifier.bias') ?? { dims: [raw.get('classifier.weight')!.dims[0]!], data: new Float32Array(raw.get('classifier.weight')!.dims[0]!) });
+  w.set(VIT.head.kernel, transpose2d(raw.get('classifier.weight')!));
+  w.set(VIT.head.bias, raw.get('classifier.bias') ?? { dims: [raw.get('classifier.weight')!.dims[0]!], data: new Float32Array(raw.get('classifier.weight')!.dims[0]!) });
   used.add('classifier.weight').add('classifier.bias');
   const extra = [...raw.keys()].filter((k) => !used.has(k) && !k.startsWith(`${prefix}pooler.`));
   if (extra.length) throw new FileError(file, `unexpected tensor '${extra[0]}'${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''}`);
 
-  const T = w.get('Transformer/posembed_input/pos_embedding')!.dims[1]!;
+  const T = w.get(VIT.posEmbedding)!.dims[1]!;
   const g = Math.round(Math.sqrt(T - (hasCls ? 1 : 0)));
   const P = hf.patch_size;
-  const classes = w.get('head/bias')!.dims[0]!;
+  const classes = w.get(VIT.head.bias)!.dims[0]!;
   const config: VitConfig = {
     family: 'vit', patch: P, hidden: D, mlp: hf.intermediate_size, heads: H, layers: L,
     classifier: hasCls ? 'token' : 'gap', representation: null, classes, resolution: g * P,

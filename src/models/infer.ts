@@ -5,6 +5,7 @@
 import { FLAX_NUMERICS, type ModelConfig, type Numerics } from './config.js';
 import { type ResnetConfig, GROUPNORM_GROUPS, RESNET_LAYOUTS, describeResnet, stemChannels, stemStride } from './resnet.js';
 import { expectedShapes } from './layout.js';
+import { MIXER, mixerBlockNames, parseBlockName, VIT, vitBlockNames } from './names.js';
 import { zooConfig } from './zoo.js';
 import { FileError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -19,11 +20,12 @@ function dimsOf(w: Map<string, Tensor>, name: string, rank: number, file: string
   return t.dims;
 }
 
-function countIndexed(w: Map<string, Tensor>, re: RegExp): number {
+/** Blocks of `family` the weights have (names.ts `parseBlockName`), or -1 when their numbering has gaps. */
+function countBlocks(w: Map<string, Tensor>, family: 'vit' | 'mixer'): number {
   const idx = new Set<number>();
   for (const k of w.keys()) {
-    const m = re.exec(k);
-    if (m) idx.add(Number(m[1]));
+    const b = parseBlockName(k);
+    if (b?.family === family && b.part) idx.add(b.block);
   }
   for (let i = 0; i < idx.size; i++) if (!idx.has(i)) return -1; // gaps make no sense
   return idx.size;
@@ -87,56 +89,58 @@ function inferResnet(w: Map<string, Tensor>, file: string): ResnetConfig | undef
 }
 
 export function inferConfig(w: Map<string, Tensor>, file: string, numerics: Numerics = FLAX_NUMERICS): ModelConfig {
-  if (w.has('stem/kernel')) {
-    const [P, P2, cin, C] = dimsOf(w, 'stem/kernel', 4, file) as [number, number, number, number];
+  if (w.has(MIXER.stem.kernel)) {
+    const [P, P2, cin, C] = dimsOf(w, MIXER.stem.kernel, 4, file) as [number, number, number, number];
     if (P !== P2 || cin !== 3) throw new FileError(file, `stem/kernel has shape ${shapeString([P, P2, cin, C])}, expected (P, P, 3, C)`);
-    const blocks = countIndexed(w, /^MixerBlock_(\d+)\//);
+    const blocks = countBlocks(w, 'mixer');
     if (blocks <= 0) throw new FileError(file, 'no MixerBlock_<i> weights (or their numbering has gaps)');
-    const S = dimsOf(w, 'MixerBlock_0/token_mixing/Dense_0/kernel', 2, file)[0]!;
+    const S = dimsOf(w, mixerBlockNames(0).tokenMixing.fc1.kernel, 2, file)[0]!;
     const dss: number[] = [], dcs: number[] = [];
     for (let i = 0; i < blocks; i++) {
-      dss.push(dimsOf(w, `MixerBlock_${i}/token_mixing/Dense_0/kernel`, 2, file)[1]!);
-      dcs.push(dimsOf(w, `MixerBlock_${i}/channel_mixing/Dense_0/kernel`, 2, file)[1]!);
+      const n = mixerBlockNames(i);
+      dss.push(dimsOf(w, n.tokenMixing.fc1.kernel, 2, file)[1]!);
+      dcs.push(dimsOf(w, n.channelMixing.fc1.kernel, 2, file)[1]!);
     }
     const pruned = dss.some((d) => d !== dss[0]) || dcs.some((d) => d !== dcs[0]);
     const DS = Math.max(...dss), DC = Math.max(...dcs);
     const g = Math.round(Math.sqrt(S));
     if (g * g !== S) throw new FileError(file, `token-mixing width ${S} is not a square number of patches`);
-    const classes = dimsOf(w, 'head/bias', 1, file)[0]!;
+    const classes = dimsOf(w, MIXER.head.bias, 1, file)[0]!;
     return { family: 'mixer', patch: P, hidden: C, blocks, tokensMlp: DS, channelsMlp: DC, classes,
       resolution: g * P, ...numerics, ...(pruned ? { layerTokensMlp: dss, layerChannelsMlp: dcs } : {}) };
   }
   const resnet = inferResnet(w, file);
-  if (w.has('embedding/kernel')) {
-    const [P, P2, cin, D] = dimsOf(w, 'embedding/kernel', 4, file) as [number, number, number, number];
+  if (w.has(VIT.embedding.kernel)) {
+    const [P, P2, cin, D] = dimsOf(w, VIT.embedding.kernel, 4, file) as [number, number, number, number];
     const want = resnet ? stemChannels(resnet) : 3;
     if (P !== P2 || cin !== want) {
       throw new FileError(file, `weight 'embedding/kernel' has shape ${shapeString([P, P2, cin, D])}, expected (P, P, ${want}, D)` +
         (resnet ? ` (the ${describeResnet(resnet)})` : cin !== 3 ? ' (a hybrid ResNet+ViT checkpoint needs its ResNet weights, conv_root/kernel …)' : ''));
     }
-    const layers = countIndexed(w, /^Transformer\/encoderblock_(\d+)\//);
+    const layers = countBlocks(w, 'vit');
     if (layers <= 0) throw new FileError(file, 'no Transformer/encoderblock_<l> weights (or their numbering has gaps)');
     // Per-layer heads and MLP widths: uniform in published checkpoints, different after structured pruning.
     const heads: number[] = [], mlps: number[] = [];
     let hd = 0;
     for (let l = 0; l < layers; l++) {
-      const [, H, hdl] = dimsOf(w, `Transformer/encoderblock_${l}/MultiHeadDotProductAttention_0/query/kernel`, 3, file) as [number, number, number];
+      const n = vitBlockNames(l);
+      const [, H, hdl] = dimsOf(w, n.attn.query.kernel, 3, file) as [number, number, number];
       if (l > 0 && hdl !== hd) throw new FileError(file, `encoderblock_${l} has head size ${hdl}, encoderblock_0 has ${hd}`);
       hd = hdl;
       heads.push(H);
-      mlps.push(dimsOf(w, `Transformer/encoderblock_${l}/MlpBlock_0/Dense_0/kernel`, 2, file)[1]!);
+      mlps.push(dimsOf(w, n.mlp.fc1.kernel, 2, file)[1]!);
     }
     const pruned = heads.some((h) => h !== heads[0]) || mlps.some((m) => m !== mlps[0]) || heads[0]! * hd !== D;
     if (!pruned && heads[0]! * hd !== D) throw new FileError(file, `query/kernel heads × head_dim = ${heads[0]}×${hd} does not equal hidden size ${D}`);
     const H = pruned ? (Number.isInteger(D / hd) ? D / hd : Math.max(...heads)) : heads[0]!;
     const mlp = Math.max(...mlps);
-    const classifier = w.has('cls') ? 'token' : 'gap';
-    const T = dimsOf(w, 'Transformer/posembed_input/pos_embedding', 3, file)[1]!;
+    const classifier = w.has(VIT.cls) ? 'token' : 'gap';
+    const T = dimsOf(w, VIT.posEmbedding, 3, file)[1]!;
     const N = T - (classifier === 'token' ? 1 : 0);
     const g = Math.round(Math.sqrt(N));
     if (g * g !== N) throw new FileError(file, `position embedding has ${N} patch rows, not a square grid`);
-    const representation = w.has('pre_logits/kernel') ? dimsOf(w, 'pre_logits/kernel', 2, file)[1]! : null;
-    const classes = dimsOf(w, 'head/bias', 1, file)[0]!;
+    const representation = w.has(VIT.preLogits.kernel) ? dimsOf(w, VIT.preLogits.kernel, 2, file)[1]! : null;
+    const classes = dimsOf(w, VIT.head.bias, 1, file)[0]!;
     // Native resolution: the token grid times the pixels per token (patch × the stem's stride for a hybrid).
     return { family: 'vit', ...(resnet ? { resnet } : {}), patch: P, hidden: D, mlp, heads: H, layers, classifier, representation, classes,
       resolution: g * P * (resnet ? stemStride(resnet) : 1), ...numerics, ...(pruned ? { layerHeads: heads, layerMlp: mlps, headDim: hd } : {}) };

@@ -12,6 +12,7 @@
  * (spec §1.2 gotcha). Everything here is shape arithmetic; the numerics live in src/reference/resnet.ts
  * (float64) and src/export/resnet.ts (ONNX).
  */
+import { dense, groupNormOf } from './names.js';
 
 export interface ResnetConfig {
   /** Units per stage, e.g. [3, 4, 9] for R50+ViT-B_16; [] = the root alone (R+ViT-Ti_16). */
@@ -117,18 +118,14 @@ export function resnetConvs(r: ResnetConfig, resolution: number): ConvSpec[] {
   return convs;
 }
 
-/** The GroupNorm that follows a convolution: conv_root -> gn_root, …/conv_proj -> …/gn_proj, …/conv2 -> …/gn2. */
-export function normOf(conv: string): string {
-  return conv.replace(/conv(_root|_proj|\d)$/, 'gn$1');
-}
-
 /** Weight names and shapes of the stem (HWIO kernels, GroupNorm scale/bias per channel). */
 export function resnetShapes(r: ResnetConfig): Map<string, number[]> {
   const m = new Map<string, number[]>();
   for (const c of resnetConvs(r, 224)) {
-    m.set(`${c.name}/kernel`, [c.k, c.k, c.cin, c.cout]);
-    m.set(`${normOf(c.name)}/scale`, [c.cout]);
-    m.set(`${normOf(c.name)}/bias`, [c.cout]);
+    const gn = groupNormOf(c.name);
+    m.set(dense(c.name).kernel, [c.k, c.k, c.cin, c.cout]);
+    m.set(gn.scale, [c.cout]);
+    m.set(gn.bias, [c.cout]);
   }
   return m;
 }

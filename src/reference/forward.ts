@@ -7,6 +7,7 @@
  */
 import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, vitLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
+import { MIXER, mixerBlockNames, VIT, vitBlockNames } from '../models/names.js';
 import type { Tensor } from '../tensor.js';
 import { resnetStemForward } from './resnet.js';
 
@@ -163,23 +164,22 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array, opts: Referenc
   // Token Merging: tokens merged per block, and each token's size (how many patches it stands for).
   const r = Array.from({ length: c.layers }, (_, l) => c.mergeTokens?.[l] ?? 0);
   let size: Float64Array = new Float64Array(T).fill(1);
-  const patches = patchify(fm.data, fm.side, P, w64(ir, 'embedding/kernel'), w64(ir, 'embedding/bias'), D, g, 0, 0, fm.channels);
+  const patches = patchify(fm.data, fm.side, P, w64(ir, VIT.embedding.kernel), w64(ir, VIT.embedding.bias), D, g, 0, 0, fm.channels);
   let x: M = new Float64Array(T * D);
-  if (cls) x.set(w64(ir, 'cls'), 0);
+  if (cls) x.set(w64(ir, VIT.cls), 0);
   x.set(patches, cls ? D : 0);
-  const pos = w64(ir, 'Transformer/posembed_input/pos_embedding');
+  const pos = w64(ir, VIT.posEmbedding);
   for (let i = 0; i < T * D; i++) x[i]! += pos[i]!;
   const eps = c.layerNormEps;
   for (let l = 0; l < c.layers; l++) {
-    const b = `Transformer/encoderblock_${l}`;
-    const a = `${b}/MultiHeadDotProductAttention_0`;
+    const n = vitBlockNames(l), a = n.attn;
     const { heads: H, headDim: hd, mlp } = vitLayer(c, l);
     const A = H * hd; // attention width; D unless heads were pruned
-    const y = layerNorm(x, T, D, w64(ir, `${b}/LayerNorm_0/scale`), w64(ir, `${b}/LayerNorm_0/bias`), eps);
+    const y = layerNorm(x, T, D, w64(ir, n.ln1.scale), w64(ir, n.ln1.bias), eps);
     // q,k,v [T, H, hd] from kernels (D, H, hd): flattening (H, hd) head-major is a plain [D, D] matmul.
-    const q = denseRows(y, T, D, w64(ir, `${a}/query/kernel`), w64(ir, `${a}/query/bias`), A);
-    const k = denseRows(y, T, D, w64(ir, `${a}/key/kernel`), w64(ir, `${a}/key/bias`), A);
-    const v = denseRows(y, T, D, w64(ir, `${a}/value/kernel`), w64(ir, `${a}/value/bias`), A);
+    const q = denseRows(y, T, D, w64(ir, a.query.kernel), w64(ir, a.query.bias), A);
+    const k = denseRows(y, T, D, w64(ir, a.key.kernel), w64(ir, a.key.bias), A);
+    const v = denseRows(y, T, D, w64(ir, a.value.kernel), w64(ir, a.value.bias), A);
     const scale = 1 / Math.sqrt(hd);
     for (let i = 0; i < q.length; i++) q[i]! *= scale;
     const o = new Float64Array(T * A);
@@ -204,7 +204,7 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array, opts: Referenc
         }
       }
     }
-    const att = denseRows(o, T, A, w64(ir, `${a}/out/kernel`), w64(ir, `${a}/out/bias`), D);
+    const att = denseRows(o, T, A, w64(ir, a.out.kernel), w64(ir, a.out.bias), D);
     for (let i = 0; i < x.length; i++) x[i]! += att[i]!;
     if (r[l]! > 0) {
       // Merge metric: the keys averaged over heads, [T, hd].
@@ -213,13 +213,13 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array, opts: Referenc
       ({ x, size } = mergeStep(x, size, metric, T, D, hd, r[l]!, cls, opts.mergeTies ?? 'lowest'));
       T -= r[l]!;
     }
-    const y2 = layerNorm(x, T, D, w64(ir, `${b}/LayerNorm_1/scale`), w64(ir, `${b}/LayerNorm_1/bias`), eps);
-    const hmid = denseRows(y2, T, D, w64(ir, `${b}/MlpBlock_0/Dense_0/kernel`), w64(ir, `${b}/MlpBlock_0/Dense_0/bias`), mlp);
+    const y2 = layerNorm(x, T, D, w64(ir, n.ln2.scale), w64(ir, n.ln2.bias), eps);
+    const hmid = denseRows(y2, T, D, w64(ir, n.mlp.fc1.kernel), w64(ir, n.mlp.fc1.bias), mlp);
     for (let i = 0; i < hmid.length; i++) hmid[i] = gelu(hmid[i]!, c.gelu);
-    const mo = denseRows(hmid, T, mlp, w64(ir, `${b}/MlpBlock_0/Dense_1/kernel`), w64(ir, `${b}/MlpBlock_0/Dense_1/bias`), D);
+    const mo = denseRows(hmid, T, mlp, w64(ir, n.mlp.fc2.kernel), w64(ir, n.mlp.fc2.bias), D);
     for (let i = 0; i < x.length; i++) x[i]! += mo[i]!;
   }
-  x = layerNorm(x, T, D, w64(ir, 'Transformer/encoder_norm/scale'), w64(ir, 'Transformer/encoder_norm/bias'), eps);
+  x = layerNorm(x, T, D, w64(ir, VIT.encoderNorm.scale), w64(ir, VIT.encoderNorm.bias), eps);
   let z: M = new Float64Array(D);
   if (cls) z = x.slice(0, D);
   else if (r.some((v) => v > 0) && (c.mergePool ?? 'weighted') === 'weighted') {
@@ -236,39 +236,39 @@ function vitForward(ir: ModelIR, c: VitConfig, img: Float64Array, opts: Referenc
   }
   let zd = D;
   if (c.representation) {
-    z = denseRows(z, 1, D, w64(ir, 'pre_logits/kernel'), w64(ir, 'pre_logits/bias'), c.representation).map(Math.tanh);
+    z = denseRows(z, 1, D, w64(ir, VIT.preLogits.kernel), w64(ir, VIT.preLogits.bias), c.representation).map(Math.tanh);
     zd = c.representation;
   }
-  return denseRows(z, 1, zd, w64(ir, 'head/kernel'), w64(ir, 'head/bias'), c.classes);
+  return denseRows(z, 1, zd, w64(ir, VIT.head.kernel), w64(ir, VIT.head.bias), c.classes);
 }
 
 function mixerForward(ir: ModelIR, c: MixerConfig, img: Float64Array): Float64Array {
   const C = c.hidden, P = c.patch, g = Math.ceil(c.resolution / P), S = g * g, eps = c.layerNormEps;
   const total = Math.max((g - 1) * P + P - c.resolution, 0);
   const pad = Math.floor(total / 2);
-  const x = patchify(img, c.resolution, P, w64(ir, 'stem/kernel'), w64(ir, 'stem/bias'), C, g, pad, pad);
+  const x = patchify(img, c.resolution, P, w64(ir, MIXER.stem.kernel), w64(ir, MIXER.stem.bias), C, g, pad, pad);
   for (let i = 0; i < c.blocks; i++) {
-    const b = `MixerBlock_${i}`;
+    const n = mixerBlockNames(i), tm = n.tokenMixing, cm = n.channelMixing;
     const { tokensMlp, channelsMlp } = mixerLayer(c, i);
-    const y = layerNorm(x, S, C, w64(ir, `${b}/LayerNorm_0/scale`), w64(ir, `${b}/LayerNorm_0/bias`), eps);
+    const y = layerNorm(x, S, C, w64(ir, n.ln1.scale), w64(ir, n.ln1.bias), eps);
     // swapaxes -> [C, S], token MLP along S, swap back.
     const yt = new Float64Array(C * S);
     for (let s = 0; s < S; s++) for (let ch = 0; ch < C; ch++) yt[ch * S + s] = y[s * C + ch]!;
-    const h = denseRows(yt, C, S, w64(ir, `${b}/token_mixing/Dense_0/kernel`), w64(ir, `${b}/token_mixing/Dense_0/bias`), tokensMlp)
+    const h = denseRows(yt, C, S, w64(ir, tm.fc1.kernel), w64(ir, tm.fc1.bias), tokensMlp)
       .map((v) => gelu(v, c.gelu));
-    const o = denseRows(h, C, tokensMlp, w64(ir, `${b}/token_mixing/Dense_1/kernel`), w64(ir, `${b}/token_mixing/Dense_1/bias`), S);
+    const o = denseRows(h, C, tokensMlp, w64(ir, tm.fc2.kernel), w64(ir, tm.fc2.bias), S);
     for (let s = 0; s < S; s++) for (let ch = 0; ch < C; ch++) x[s * C + ch]! += o[ch * S + s]!;
-    const y2 = layerNorm(x, S, C, w64(ir, `${b}/LayerNorm_1/scale`), w64(ir, `${b}/LayerNorm_1/bias`), eps);
-    const h2 = denseRows(y2, S, C, w64(ir, `${b}/channel_mixing/Dense_0/kernel`), w64(ir, `${b}/channel_mixing/Dense_0/bias`), channelsMlp)
+    const y2 = layerNorm(x, S, C, w64(ir, n.ln2.scale), w64(ir, n.ln2.bias), eps);
+    const h2 = denseRows(y2, S, C, w64(ir, cm.fc1.kernel), w64(ir, cm.fc1.bias), channelsMlp)
       .map((v) => gelu(v, c.gelu));
-    const o2 = denseRows(h2, S, channelsMlp, w64(ir, `${b}/channel_mixing/Dense_1/kernel`), w64(ir, `${b}/channel_mixing/Dense_1/bias`), C);
+    const o2 = denseRows(h2, S, channelsMlp, w64(ir, cm.fc2.kernel), w64(ir, cm.fc2.bias), C);
     for (let k = 0; k < x.length; k++) x[k]! += o2[k]!;
   }
-  const y = layerNorm(x, S, C, w64(ir, 'pre_head_layer_norm/scale'), w64(ir, 'pre_head_layer_norm/bias'), eps);
+  const y = layerNorm(x, S, C, w64(ir, MIXER.preHeadNorm.scale), w64(ir, MIXER.preHeadNorm.bias), eps);
   const z = new Float64Array(C);
   for (let s = 0; s < S; s++) for (let ch = 0; ch < C; ch++) z[ch]! += y[s * C + ch]!;
   for (let ch = 0; ch < C; ch++) z[ch]! /= S;
-  return denseRows(z, 1, C, w64(ir, 'head/kernel'), w64(ir, 'head/bias'), c.classes);
+  return denseRows(z, 1, C, w64(ir, MIXER.head.kernel), w64(ir, MIXER.head.bias), c.classes);
 }
 
 /** Logits [n, classes] in float64 for NHWC float32 images [n, H, W, 3]. */

@@ -13,6 +13,7 @@
  *     out-projection / Dense_1 they belong to;
  *   - Mixer token-mixing kernels were stored transposed ([D_S, S], [S, D_S]) and their biases as
  *     columns ([D_S, 1], [S, 1]).
+ * Every name comes from src/models/names.ts, as the exporter's do.
  * A graph that is not a recognizable vitopt ViT/Mixer (no metadata, a missing or misshapen weight,
  * quantized weights) is a UserError naming the file.
  */
@@ -20,7 +21,8 @@ import { FileError } from '../../errors.js';
 import { DataType, initializerFloat, metadata, type ModelProto, type TensorProto } from '../../formats/onnx.js';
 import { type MixerConfig, type ModelConfig, type VitConfig, gridSize, mixerLayer, vitLayer } from '../../models/config.js';
 import type { ModelIR } from '../../models/ir.js';
-import { expectedShapes, mixerBlock, vitBlock } from '../../models/layout.js';
+import { expectedShapes } from '../../models/layout.js';
+import { MIXER, mixerBlockNames, mixerNormAfter, type NormNames, VIT, vitBlockNames, vitNormAfter } from '../../models/names.js';
 import { META_CONFIG, META_LABELS, META_SOURCE } from '../../models/metadata.js';
 import type { Tensor } from '../../tensor.js';
 import { numel, oihwToHwio, transpose2d } from '../../tensor.js';
@@ -93,68 +95,63 @@ function vitWeights(c: VitConfig, get: Getter): Map<string, Tensor> {
   const w = new Map<string, Tensor>();
   const D = c.hidden, P = c.patch, N = gridSize(c) ** 2;
   const hasCls = c.classifier === 'token';
+  const norm = (n: NormNames) => { w.set(n.scale, get(n.scale, [D])); w.set(n.bias, get(n.bias, [D])); };
   // A hybrid's ResNet stem (its kernels were exported weight-standardized: src/export/resnet.ts).
   if (c.resnet) for (const [name, t] of resnetWeightsFromExport(c.resnet, get)) w.set(name, t);
   const cin = c.resnet ? stemChannels(c.resnet) : 3;
-  w.set('embedding/kernel', oihwToHwio(get('embedding/kernel', [D, cin, P, P])));
-  w.set('embedding/bias', get('embedding/bias', [D]));
-  const patches = get('posembed_patches', [1, N, D]);
+  w.set(VIT.embedding.kernel, oihwToHwio(get(VIT.embedding.kernel, [D, cin, P, P])));
+  w.set(VIT.embedding.bias, get(VIT.embedding.bias, [D]));
+  const patches = get(VIT.posembedPatches, [1, N, D]);
   const pos = new Float32Array((N + (hasCls ? 1 : 0)) * D);
   pos.set(patches.data, hasCls ? D : 0);
-  w.set('Transformer/posembed_input/pos_embedding', { dims: [1, N + (hasCls ? 1 : 0), D], data: pos });
-  if (hasCls) w.set('cls', get('cls_plus_pos', [1, 1, D]));
+  w.set(VIT.posEmbedding, { dims: [1, N + (hasCls ? 1 : 0), D], data: pos });
+  if (hasCls) w.set(VIT.cls, get(VIT.clsPlusPos, [1, 1, D]));
   const portable = !hasPackedQkv(get, c);
   for (let l = 0; l < c.layers; l++) {
-    const b = vitBlock(l);
-    const p = `${b}/MultiHeadDotProductAttention_0`;
+    const n = vitBlockNames(l), a = n.attn;
     const { heads: H, headDim: hd, mlp: M } = vitLayer(c, l);
     const A = H * hd;
-    // LayerNorm_0 of block 0 is a plain LayerNormalization; later ones carry the previous MLP's bias.
-    w.set(`${b}/LayerNorm_0/scale`, get(`${b}/LayerNorm_0/scale`, [D]));
-    w.set(`${b}/LayerNorm_0/bias`, get(`${b}/LayerNorm_0/bias`, [D]));
-    w.set(`${b}/LayerNorm_1/scale`, get(`${b}/LayerNorm_1/scale`, [D]));
-    w.set(`${b}/LayerNorm_1/bias`, get(`${b}/LayerNorm_1/bias`, [D]));
+    // ln1 of block 0 is a plain LayerNormalization; later ones carry the previous MLP's bias.
+    norm(n.ln1);
+    norm(n.ln2);
     if (portable) {
       const s = Math.sqrt(hd);
-      const q = get(`${p}/query/kernel`, [D, A]), qb = get(`${p}/query/bias`, [A]);
-      w.set(`${p}/query/kernel`, { dims: [D, H, hd], data: q.data.map((v) => v * s) });
-      w.set(`${p}/query/bias`, { dims: [H, hd], data: qb.data.map((v) => v * s) });
-      for (const n of ['key', 'value']) {
-        w.set(`${p}/${n}/kernel`, { dims: [D, H, hd], data: get(`${p}/${n}/kernel`, [D, A]).data });
-        w.set(`${p}/${n}/bias`, { dims: [H, hd], data: get(`${p}/${n}/bias`, [A]).data });
+      const q = get(a.query.kernel, [D, A]), qb = get(a.query.bias, [A]);
+      w.set(a.query.kernel, { dims: [D, H, hd], data: q.data.map((v) => v * s) });
+      w.set(a.query.bias, { dims: [H, hd], data: qb.data.map((v) => v * s) });
+      for (const d of [a.key, a.value]) {
+        w.set(d.kernel, { dims: [D, H, hd], data: get(d.kernel, [D, A]).data });
+        w.set(d.bias, { dims: [H, hd], data: get(d.bias, [A]).data });
       }
     } else {
-      const k = get(`${p}/qkv/kernel`, [D, 3 * A]), kb = get(`${p}/qkv/bias`, [3 * A]);
-      ['query', 'key', 'value'].forEach((n, i) => {
-        w.set(`${p}/${n}/kernel`, { dims: [D, H, hd], data: columns(k, i * A, A) });
-        w.set(`${p}/${n}/bias`, { dims: [H, hd], data: kb.data.slice(i * A, (i + 1) * A) });
+      const k = get(a.qkv.kernel, [D, 3 * A]), kb = get(a.qkv.bias, [3 * A]);
+      [a.query, a.key, a.value].forEach((d, i) => {
+        w.set(d.kernel, { dims: [D, H, hd], data: columns(k, i * A, A) });
+        w.set(d.bias, { dims: [H, hd], data: kb.data.slice(i * A, (i + 1) * A) });
       });
     }
-    w.set(`${p}/out/kernel`, { dims: [H, hd, D], data: get(`${p}/out/kernel`, [A, D]).data });
-    w.set(`${p}/out/bias`, get(`${b}/LayerNorm_1/skip_bias`, [D]));
-    w.set(`${b}/MlpBlock_0/Dense_0/kernel`, get(`${b}/MlpBlock_0/Dense_0/kernel`, [D, M]));
-    w.set(`${b}/MlpBlock_0/Dense_0/bias`, get(`${b}/MlpBlock_0/gelu/bias`, [M]));
-    w.set(`${b}/MlpBlock_0/Dense_1/kernel`, get(`${b}/MlpBlock_0/Dense_1/kernel`, [M, D]));
-    const next = l === c.layers - 1 ? 'Transformer/encoder_norm' : `${vitBlock(l + 1)}/LayerNorm_0`;
-    w.set(`${b}/MlpBlock_0/Dense_1/bias`, get(`${next}/skip_bias`, [D]));
+    w.set(a.out.kernel, { dims: [H, hd, D], data: get(a.out.kernel, [A, D]).data });
+    w.set(a.out.bias, get(n.ln2.skipBias, [D]));
+    w.set(n.mlp.fc1.kernel, get(n.mlp.fc1.kernel, [D, M]));
+    w.set(n.mlp.fc1.bias, get(n.mlp.geluBias, [M]));
+    w.set(n.mlp.fc2.kernel, get(n.mlp.fc2.kernel, [M, D]));
+    w.set(n.mlp.fc2.bias, get(vitNormAfter(l, c.layers).skipBias, [D]));
   }
-  w.set('Transformer/encoder_norm/scale', get('Transformer/encoder_norm/scale', [D]));
-  w.set('Transformer/encoder_norm/bias', get('Transformer/encoder_norm/bias', [D]));
+  norm(VIT.encoderNorm);
   if (c.representation) {
-    w.set('pre_logits/kernel', get('pre_logits/kernel', [D, c.representation]));
-    w.set('pre_logits/bias', get('pre_logits/bias', [c.representation]));
+    w.set(VIT.preLogits.kernel, get(VIT.preLogits.kernel, [D, c.representation]));
+    w.set(VIT.preLogits.bias, get(VIT.preLogits.bias, [c.representation]));
   }
-  w.set('head/kernel', get('head/kernel', [c.representation ?? D, c.classes]));
-  w.set('head/bias', get('head/bias', [c.classes]));
+  w.set(VIT.head.kernel, get(VIT.head.kernel, [c.representation ?? D, c.classes]));
+  w.set(VIT.head.bias, get(VIT.head.bias, [c.classes]));
   return w;
 }
 
 /** 'ort' graphs store the packed QKV kernel; 'portable' ones separate query/key/value kernels. */
 function hasPackedQkv(get: Getter, c: VitConfig): boolean {
-  const p = `${vitBlock(0)}/MultiHeadDotProductAttention_0`;
   const A = vitLayer(c, 0).heads * vitLayer(c, 0).headDim;
   try {
-    get(`${p}/qkv/kernel`, [c.hidden, 3 * A]);
+    get(vitBlockNames(0).attn.qkv.kernel, [c.hidden, 3 * A]);
     return true;
   } catch (e) {
     if (e instanceof FileError && /is missing$/.test(e.message)) return false;
@@ -165,30 +162,27 @@ function hasPackedQkv(get: Getter, c: VitConfig): boolean {
 function mixerWeights(c: MixerConfig, get: Getter): Map<string, Tensor> {
   const w = new Map<string, Tensor>();
   const C = c.hidden, P = c.patch, S = gridSize(c) ** 2;
-  w.set('stem/kernel', oihwToHwio(get('stem/kernel', [C, 3, P, P])));
-  w.set('stem/bias', get('stem/bias', [C]));
+  const norm = (n: NormNames) => { w.set(n.scale, get(n.scale, [C])); w.set(n.bias, get(n.bias, [C])); };
+  w.set(MIXER.stem.kernel, oihwToHwio(get(MIXER.stem.kernel, [C, 3, P, P])));
+  w.set(MIXER.stem.bias, get(MIXER.stem.bias, [C]));
   for (let i = 0; i < c.blocks; i++) {
-    const b = mixerBlock(i);
+    const n = mixerBlockNames(i);
     const { tokensMlp: DS, channelsMlp: DC } = mixerLayer(c, i);
-    for (const ln of ['LayerNorm_0', 'LayerNorm_1']) {
-      w.set(`${b}/${ln}/scale`, get(`${b}/${ln}/scale`, [C]));
-      w.set(`${b}/${ln}/bias`, get(`${b}/${ln}/bias`, [C]));
-    }
-    const tm = `${b}/token_mixing`;
-    w.set(`${tm}/Dense_0/kernel`, transpose2d(get(`${tm}/Dense_0/kernel_t`, [DS, S])));
-    w.set(`${tm}/Dense_0/bias`, { dims: [DS], data: get(`${tm}/Dense_0/bias`, [DS, 1]).data });
-    w.set(`${tm}/Dense_1/kernel`, transpose2d(get(`${tm}/Dense_1/kernel_t`, [S, DS])));
-    w.set(`${tm}/Dense_1/bias`, { dims: [S], data: get(`${tm}/Dense_1/bias`, [S, 1]).data });
-    const cm = `${b}/channel_mixing`;
-    w.set(`${cm}/Dense_0/kernel`, get(`${cm}/Dense_0/kernel`, [C, DC]));
-    w.set(`${cm}/Dense_0/bias`, get(`${cm}/gelu/bias`, [DC]));
-    w.set(`${cm}/Dense_1/kernel`, get(`${cm}/Dense_1/kernel`, [DC, C]));
-    const next = i === c.blocks - 1 ? 'pre_head_layer_norm' : `${mixerBlock(i + 1)}/LayerNorm_0`;
-    w.set(`${cm}/Dense_1/bias`, get(`${next}/skip_bias`, [C]));
+    norm(n.ln1);
+    norm(n.ln2);
+    const tm = n.tokenMixing;
+    w.set(tm.fc1.kernel, transpose2d(get(tm.fc1.kernelT, [DS, S])));
+    w.set(tm.fc1.bias, { dims: [DS], data: get(tm.fc1.bias, [DS, 1]).data });
+    w.set(tm.fc2.kernel, transpose2d(get(tm.fc2.kernelT, [S, DS])));
+    w.set(tm.fc2.bias, { dims: [S], data: get(tm.fc2.bias, [S, 1]).data });
+    const cm = n.channelMixing;
+    w.set(cm.fc1.kernel, get(cm.fc1.kernel, [C, DC]));
+    w.set(cm.fc1.bias, get(cm.geluBias, [DC]));
+    w.set(cm.fc2.kernel, get(cm.fc2.kernel, [DC, C]));
+    w.set(cm.fc2.bias, get(mixerNormAfter(i, c.blocks).skipBias, [C]));
   }
-  w.set('pre_head_layer_norm/scale', get('pre_head_layer_norm/scale', [C]));
-  w.set('pre_head_layer_norm/bias', get('pre_head_layer_norm/bias', [C]));
-  w.set('head/kernel', get('head/kernel', [C, c.classes]));
-  w.set('head/bias', get('head/bias', [c.classes]));
+  norm(MIXER.preHeadNorm);
+  w.set(MIXER.head.kernel, get(MIXER.head.kernel, [C, c.classes]));
+  w.set(MIXER.head.bias, get(MIXER.head.bias, [c.classes]));
   return w;
 }

@@ -15,7 +15,7 @@
 import { UserError } from '../../errors.js';
 import { type ModelConfig, mixerLayer, vitLayer } from '../../models/config.js';
 import type { ModelIR } from '../../models/ir.js';
-import { mixerBlock, vitBlock } from '../../models/layout.js';
+import { mixerBlockNames, vitBlockNames } from '../../models/names.js';
 import type { Tensor } from '../../tensor.js';
 import { cloneIR } from './structured.js';
 
@@ -28,23 +28,23 @@ export function sparsifiable(c: ModelConfig): SparseTarget[] {
   if (c.family === 'vit') {
     const D = c.hidden;
     for (let l = 0; l < c.layers; l++) {
-      const b = vitBlock(l), p = `${b}/MultiHeadDotProductAttention_0`;
+      const n = vitBlockNames(l), a = n.attn;
       const { heads, headDim, mlp } = vitLayer(c, l);
       const A = heads * headDim;
-      for (const n of ['query', 'key', 'value']) out.push({ name: `${p}/${n}/kernel`, rows: D, cols: A });
-      out.push({ name: `${p}/out/kernel`, rows: A, cols: D });
-      out.push({ name: `${b}/MlpBlock_0/Dense_0/kernel`, rows: D, cols: mlp });
-      out.push({ name: `${b}/MlpBlock_0/Dense_1/kernel`, rows: mlp, cols: D });
+      for (const d of [a.query, a.key, a.value]) out.push({ name: d.kernel, rows: D, cols: A });
+      out.push({ name: a.out.kernel, rows: A, cols: D });
+      out.push({ name: n.mlp.fc1.kernel, rows: D, cols: mlp });
+      out.push({ name: n.mlp.fc2.kernel, rows: mlp, cols: D });
     }
   } else {
     const C = c.hidden, g = Math.ceil(c.resolution / c.patch), S = g * g;
     for (let i = 0; i < c.blocks; i++) {
-      const b = mixerBlock(i);
+      const { tokenMixing: tm, channelMixing: cm } = mixerBlockNames(i);
       const { tokensMlp, channelsMlp } = mixerLayer(c, i);
-      out.push({ name: `${b}/token_mixing/Dense_0/kernel`, rows: S, cols: tokensMlp });
-      out.push({ name: `${b}/token_mixing/Dense_1/kernel`, rows: tokensMlp, cols: S });
-      out.push({ name: `${b}/channel_mixing/Dense_0/kernel`, rows: C, cols: channelsMlp });
-      out.push({ name: `${b}/channel_mixing/Dense_1/kernel`, rows: channelsMlp, cols: C });
+      out.push({ name: tm.fc1.kernel, rows: S, cols: tokensMlp });
+      out.push({ name: tm.fc2.kernel, rows: tokensMlp, cols: S });
+      out.push({ name: cm.fc1.kernel, rows: C, cols: channelsMlp });
+      out.push({ name: cm.fc2.kernel, rows: channelsMlp, cols: C });
     }
   }
   return out;

@@ -14,7 +14,7 @@ import { UserError } from '../../errors.js';
 import { totalMacs } from '../../analyze/macs.js';
 import { type MixerConfig, type ModelConfig, type VitConfig, mixerLayer, patchTokens, sequenceLength, vitLayer } from '../../models/config.js';
 import type { ModelIR } from '../../models/ir.js';
-import { mixerBlock, vitBlock } from '../../models/layout.js';
+import { type DenseNames, MIXER, mixerBlockNames, mixerNormAfter, type MlpNames, VIT, vitBlockNames, vitNormAfter } from '../../models/names.js';
 import type { Tensor } from '../../tensor.js';
 
 export type UnitKind = 'head' | 'mlp' | 'token' | 'channel';
@@ -58,56 +58,61 @@ export function sublayers(c: ModelConfig): Sublayer[] {
   return c.family === 'vit' ? vitSublayers(c) : mixerSublayers(c);
 }
 
+/** The weights sliced with a sublayer's units: its input projections' columns (q/k/v or Dense_0: kernel axis 1, bias axis 0). */
+const unitInputs = (ds: DenseNames[]) => ds.flatMap((d) => [{ name: d.kernel, axis: 1 }, { name: d.bias, axis: 0 }]);
+
+/**
+ * Graph nodes (portable export, src/models/names.ts): the stream entering a block is the output of the
+ * residual add named after the LayerNorm it feeds (or the embedding's last node for block 0); an MLP's
+ * hidden activation is its GELU's output, the attention's is `merge_heads`.
+ */
 function vitSublayers(c: VitConfig): Sublayer[] {
   const out: Sublayer[] = [];
   const T = sequenceLength(c), D = c.hidden;
   for (let l = 0; l < c.layers; l++) {
-    const b = vitBlock(l), p = `${b}/MultiHeadDotProductAttention_0`;
+    const n = vitBlockNames(l), a = n.attn;
     const { heads, headDim, mlp } = vitLayer(c, l);
-    const rIn = l === 0 ? (c.classifier === 'token' ? 'tokens' : 'posembed_input') : `${b}/LayerNorm_0/residual`;
-    const mid = `${b}/LayerNorm_1/residual`;
-    const rOut = l === c.layers - 1 ? 'Transformer/encoder_norm/residual' : `${vitBlock(l + 1)}/LayerNorm_0/residual`;
+    const rIn = l === 0 ? (c.classifier === 'token' ? VIT.tokens : VIT.posembedAdd) : n.ln1.residual;
+    const mid = n.ln2.residual;
+    const rOut = vitNormAfter(l, c.layers).residual;
     out.push({
       id: `head@${l}`, kind: 'head', layer: l, units: heads, group: headDim, outDim: D,
-      hiddenNode: `${p}/merge_heads`, transposed: false, residualIn: rIn, residualOut: mid,
-      outKernel: `${p}/out/kernel`, outBias: `${p}/out/bias`,
-      inputs: ['query', 'key', 'value'].flatMap((n) => [{ name: `${p}/${n}/kernel`, axis: 1 }, { name: `${p}/${n}/bias`, axis: 0 }]),
+      hiddenNode: a.mergeHeads, transposed: false, residualIn: rIn, residualOut: mid,
+      outKernel: a.out.kernel, outBias: a.out.bias,
+      inputs: unitInputs([a.query, a.key, a.value]),
       hiddenPerImage: T * heads * headDim, residualPerImage: T * D, rowsPerImage: T,
     });
-    const m = `${b}/MlpBlock_0`;
     out.push({
       id: `mlp@${l}`, kind: 'mlp', layer: l, units: mlp, group: 1, outDim: D,
-      hiddenNode: `${m}/gelu`, transposed: false, residualIn: mid, residualOut: rOut,
-      outKernel: `${m}/Dense_1/kernel`, outBias: `${m}/Dense_1/bias`,
-      inputs: [{ name: `${m}/Dense_0/kernel`, axis: 1 }, { name: `${m}/Dense_0/bias`, axis: 0 }],
+      ...mlpUnits(n.mlp), transposed: false, residualIn: mid, residualOut: rOut,
       hiddenPerImage: T * mlp, residualPerImage: T * D, rowsPerImage: T,
     });
   }
   return out;
 }
 
+/** An MLP's hidden node, its `out` (Dense_1) and the inputs sliced with its units (Dense_0). */
+function mlpUnits(m: MlpNames): Pick<Sublayer, 'hiddenNode' | 'outKernel' | 'outBias' | 'inputs'> {
+  return { hiddenNode: m.gelu, outKernel: m.fc2.kernel, outBias: m.fc2.bias, inputs: unitInputs([m.fc1]) };
+}
+
 function mixerSublayers(c: MixerConfig): Sublayer[] {
   const out: Sublayer[] = [];
   const S = patchTokens(c), C = c.hidden;
   for (let i = 0; i < c.blocks; i++) {
-    const b = mixerBlock(i);
+    const n = mixerBlockNames(i);
     const { tokensMlp, channelsMlp } = mixerLayer(c, i);
-    const rIn = i === 0 ? 'stem/tokens' : `${b}/LayerNorm_0/residual`;
-    const mid = `${b}/LayerNorm_1/residual`;
-    const rOut = i === c.blocks - 1 ? 'pre_head_layer_norm/residual' : `${mixerBlock(i + 1)}/LayerNorm_0/residual`;
-    const tm = `${b}/token_mixing`, cm = `${b}/channel_mixing`;
+    const rIn = i === 0 ? MIXER.stem.tokens : n.ln1.residual;
+    const mid = n.ln2.residual;
+    const rOut = mixerNormAfter(i, c.blocks).residual;
     out.push({
       id: `token@${i}`, kind: 'token', layer: i, units: tokensMlp, group: 1, outDim: S,
-      hiddenNode: `${tm}/gelu`, transposed: true, residualIn: rIn, residualOut: mid,
-      outKernel: `${tm}/Dense_1/kernel`, outBias: `${tm}/Dense_1/bias`,
-      inputs: [{ name: `${tm}/Dense_0/kernel`, axis: 1 }, { name: `${tm}/Dense_0/bias`, axis: 0 }],
+      ...mlpUnits(n.tokenMixing), transposed: true, residualIn: rIn, residualOut: mid,
       hiddenPerImage: tokensMlp * C, residualPerImage: S * C, rowsPerImage: C,
     });
     out.push({
       id: `channel@${i}`, kind: 'channel', layer: i, units: channelsMlp, group: 1, outDim: C,
-      hiddenNode: `${cm}/gelu`, transposed: false, residualIn: mid, residualOut: rOut,
-      outKernel: `${cm}/Dense_1/kernel`, outBias: `${cm}/Dense_1/bias`,
-      inputs: [{ name: `${cm}/Dense_0/kernel`, axis: 1 }, { name: `${cm}/Dense_0/bias`, axis: 0 }],
+      ...mlpUnits(n.channelMixing), transposed: false, residualIn: mid, residualOut: rOut,
       hiddenPerImage: S * channelsMlp, residualPerImage: S * C, rowsPerImage: S,
     });
   }
