@@ -20,13 +20,16 @@ import type { VitConfig } from '../src/models/config.js';
 import { NO_FUSIONS } from '../src/export/layers.js';
 import { sideBySide } from '../src/bench/side-by-side.js';
 import { detectCpu } from '../src/util/cpu.js';
+import { benchCommand, fail, intArg, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const config = { ...zooConfig(arg('model', 'R50+ViT-B_16')), resolution: Number(arg('resolution', '224')) } as VitConfig;
-const batches = arg('batches', '1,8').split(',').map(Number);
-const rounds = Number(arg('rounds', '5')), seconds = Number(arg('seconds', '1')), threads = Number(arg('threads', '2'));
-if (!config.resnet) throw new Error(`${config.name} is not a hybrid`);
+const o = parseBench<{ model: string; resolution: number; batches: number[]; rounds: number; seconds: number; threads: number }>(
+  benchCommand('hybrid-stem-int8', "a hybrid's ResNet stem alone: fp32 Conv against int8 QLinearConv (QDQ), side by side")
+    .option('--model <name>', 'hybrid zoo model (random weights)', 'R50+ViT-B_16')
+    .option('--resolution <px>', 'input side', intArg('--resolution', 16), 224),
+  { batches: [1, 8], rounds: 5, seconds: 1, threads: 2 });
+const config = { ...zooConfig(o.model), resolution: o.resolution } as VitConfig;
+const { batches, rounds, seconds, threads } = o;
+if (!config.resnet) fail(`--model ${config.name}: not a hybrid`);
 
 /** The stem as its own graph: pixels -> feature map. */
 function stemGraph(): ModelProto {
