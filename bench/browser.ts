@@ -27,19 +27,21 @@ import { writeFileAtomic } from '../src/util/atomic.js';
 import { chromiumMissing, launchChromium, openApp } from '../test/web/browser.js';
 import type { EngineInfo } from '../src/web/app/manifest.js';
 import { tmp } from '../test/core/helpers.js';
+import { benchCommand, intArg, intListArg, listOption, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
-const MODEL = opt('model', 'ViT-B_16');
-const ITERATIONS = Number(opt('iterations', '8'));
-const WARMUP = Number(opt('warmup', '2'));
-const THREADS = opt('threads', '1,2').split(',').map(Number);
-/** Thread counts for the fp32 rows besides the naive one ('none' = skip them, for a shorter run). */
-const FP32_THREADS = opt('fp32-threads', THREADS.join(',')) === 'none' ? [] : opt('fp32-threads', THREADS.join(',')).split(',').map(Number);
-const OUT = opt('out', '');
+const o = parseBench<{ model: string; iterations: number; warmup: number; threads: number[]; fp32Threads?: number[]; out?: string }>(
+  benchCommand('browser', 'the bench protocol inside Chromium (wasm, batch 1) against the naive browser path')
+    .option('--model <name>', 'zoo model (random weights) or a model file', 'ViT-B_16')
+    .option('--iterations <n>', 'timed runs per configuration', intArg('--iterations', 1), 8)
+    .option('--warmup <n>', 'warm-up runs per configuration (excluded)', intArg('--warmup', 0), 2)
+    .addOption(listOption('--threads <list>', 'wasm thread counts of the INT8 rows', intListArg('--threads'), '1,2'))
+    .option('--fp32-threads <list|none>', "thread counts of the fp32 rows besides the naive one ('none' = skip them, for a shorter run; default: --threads)",
+      (v) => (v === 'none' ? [] : intListArg('--fp32-threads')(v)))
+    .option('--out <dir>', 'also write <out>/browser-bench.{md,json}'));
+const { model: MODEL, iterations: ITERATIONS, warmup: WARMUP, threads: THREADS } = o;
+/** Thread counts for the fp32 rows besides the naive one. */
+const FP32_THREADS = o.fp32Threads ?? THREADS;
+const OUT = o.out ?? '';
 
 interface Row {
   config: string;

@@ -17,18 +17,16 @@ import { createSession } from '../src/engines/model-source.js';
 import { totalMacs } from '../src/analyze/macs.js';
 import { summarize } from '../src/bench/stats.js';
 import { matmulRunner } from '../src/bench/matmul.js';
-import { gaussian, rng } from '../src/models/random.js';
+import { randomImages } from '../src/data/random-images.js';
+import { benchCommand, listArg, listOption, parseBench, positiveArg } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
-const ROUNDS = Number(opt('rounds', '7'));
-const MODELS = opt('models', 'ViT-B_16,ViT-B_32,Mixer-B_16').split(',');
-const BATCHES = opt('batches', '1,8').split(',').map(Number);
-const THREADS = Number(opt('threads', '2'));
-const SLICE_S = Number(opt('slice', '1.5')); // seconds per configuration per round (at least one run)
+const o = parseBench<{ rounds: number; models: string[]; batches: number[]; threads: number; slice: number; json?: boolean }>(
+  benchCommand('core', "img/s of the default ('ort') graph against the portable one, and GFLOP/s against ONNX Runtime's own MatMul")
+    .addOption(listOption('--models <list>', 'zoo models (random weights)', listArg('--models'), 'ViT-B_16,ViT-B_32,Mixer-B_16'))
+    .option('--slice <s>', 'seconds per configuration per round (at least one run)', positiveArg('--slice'), 1.5)
+    .option('--json', 'also print the rows as JSON'),
+  { rounds: 7, batches: [1, 8], threads: 2 });
+const { rounds: ROUNDS, models: MODELS, batches: BATCHES, threads: THREADS, slice: SLICE_S } = o;
 
 interface Runner { label: string; images: number; flops: number; times: number[]; runOnce(): Promise<number> }
 
@@ -40,8 +38,8 @@ async function modelRunners(name: string): Promise<Runner[]> {
   for (const style of ['ort', 'portable'] as GraphStyle[]) {
     const session = await createSession(encodeModel(exportModel(ir, style)), sessionOptions({ threads: THREADS }));
     for (const b of BATCHES) {
-      const g = gaussian(rng(b));
-      const x = new ort.Tensor('float32', Float32Array.from({ length: b * 3 * 224 * 224 }, () => Math.tanh(g())), [b, 3, 224, 224]);
+      const img = randomImages(b, config.resolution, { seed: b });
+      const x = new ort.Tensor('float32', img.data, img.dims);
       out.push({
         label: `${name} ${style} b${b}`, images: b, flops: flopsPerImage * b, times: [],
         async runOnce() {
@@ -97,7 +95,7 @@ async function main() {
   }
   lines.push(`fp32 ceiling used: ${ceiling.toFixed(0)} GFLOP/s (the faster of the two MatMuls)`);
   process.stdout.write(lines.join('\n') + '\n');
-  if (args.includes('--json')) process.stdout.write(JSON.stringify({ ceilingGflops: ceiling, rows: result }, null, 2) + '\n');
+  if (o.json) process.stdout.write(JSON.stringify({ ceilingGflops: ceiling, rows: result }, null, 2) + '\n');
 }
 
 await main();

@@ -25,26 +25,33 @@ import { benchProgress } from '../src/bench/progress.js';
 import { findBatch, renderBatchMarkdown } from '../src/bench/batch.js';
 import { parseEngineName, type EngineName } from '../src/engines/engine.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
+import { InvalidArgumentError } from 'commander';
+import { argv, benchCommand, intArg, intListArg, listArg, listOption, parseBench, positiveArg } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-const MODELS = list(opt('models', 'ViT-B_32,ViT-B_16'));
-const ENGINES = list(opt('engines', 'cpu,wasm,webgpu,cuda,tensorrt')).map(parseEngineName) as EngineName[];
-const BATCHES = list(opt('batches', '1,8')).map(Number);
-const WASM_BATCHES = list(opt('wasm-batches', '1')).map(Number);
-const THREADS = Number(opt('threads', String(availableParallelism())));
-const DURATION = Number(opt('duration', '3'));
-const REPEATS = Number(opt('repeats', '3'));
-const OUT = opt('out', 'docs');
-const BATCH_SEARCH = args.includes('--batch-search');
+const o = parseBench<{ models: string[]; engines: EngineName[]; batches: number[]; wasmBatches: number[]; threads: number; duration: number; repeats: number;
+  out: string; batchSearch?: boolean; memoryBudgetMib: number; latencySloMs: number; maxBatch: number }>(
+  benchCommand('engines', 'every engine (onnxruntime-node CPU, wasm, GPU providers where they start) against the naive path, with roofline fractions')
+    .addOption(listOption('--models <list>', 'zoo models (random weights) or .onnx files', listArg('--models'), 'ViT-B_32,ViT-B_16'))
+    .addOption(listOption('--engines <list>', 'engines to measure', (v) => listArg('--engines')(v).map(engineArg), 'cpu,wasm,webgpu,cuda,tensorrt'))
+    .addOption(listOption('--wasm-batches <list>', 'the batch sizes measured on wasm (a subset of --batches)', intListArg('--wasm-batches'), '1'))
+    .option('--batch-search', 'add the batch-size curve of the first model on the CPU engine')
+    .option('--memory-budget-mib <n>', '--batch-search: memory budget', intArg('--memory-budget-mib', 1), 1536)
+    .option('--latency-slo-ms <ms>', '--batch-search: latency objective', positiveArg('--latency-slo-ms'), 1000)
+    .option('--max-batch <n>', '--batch-search: largest batch tried', intArg('--max-batch', 1), 64),
+  { batches: [1, 8], threads: availableParallelism(), duration: 3, repeats: 3, out: 'docs' });
+const { models: MODELS, engines: ENGINES, batches: BATCHES, wasmBatches: WASM_BATCHES, threads: THREADS, duration: DURATION, repeats: REPEATS, out: OUT } = o;
+
+function engineArg(v: string): EngineName {
+  try {
+    return parseEngineName(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
 
 async function main() {
   const t0 = Date.now();
-  const command = `node dist/bench/engines.js ${args.join(' ')}`.trim();
+  const command = `node dist/bench/engines.js ${argv.join(' ')}`.trim();
   process.stderr.write(`measuring this machine's ceilings (${THREADS} threads) …\n`);
   const hw = await probeHardware({ threads: THREADS, onProgress: (s) => process.stderr.write(`  ${s}\n`) });
   const profile = toHardwareProfile(hw);
@@ -64,12 +71,12 @@ async function main() {
   await writeChart(path.join(OUT, 'engines-bench.png'), svg);
   process.stdout.write(md);
 
-  if (BATCH_SEARCH) {
-    const budget = Number(opt('memory-budget-mib', '1536')) * 2 ** 20;
-    const slo = Number(opt('latency-slo-ms', '1000'));
+  if (o.batchSearch) {
+    const budget = o.memoryBudgetMib * 2 ** 20;
+    const slo = o.latencySloMs;
     const r = await findBatch({
       models: [MODELS[0]!], engines: ['cpu'], threads: [THREADS], duration: DURATION, repeats: 1, memoryBudgetBytes: budget,
-      latencySloMs: slo, maxBatch: Number(opt('max-batch', '64')), profile, onProgress: benchProgress(),
+      latencySloMs: slo, maxBatch: o.maxBatch, profile, onProgress: benchProgress(),
     });
     const bmd = renderBatchMarkdown(r) + `\nCommand: \`${command}\`.\n`;
     await writeFileAtomic(path.join(OUT, 'engines-batch.md'), bmd);

@@ -27,15 +27,21 @@ import { profileModel, renderProfile, type OpProfile } from '../src/bench/profil
 import { machineInfo } from '../src/bench/machine.js';
 import { detectCpu } from '../src/util/cpu.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
+import { benchCommand, intArg, listArg, listOption, log, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const models = arg('models', 'ViT-B_16:8,ViT-B_32:1').split(',').map((s) => { const [m, b] = s.split(':'); return { model: m!, batch: Number(b ?? 1) }; });
-const rounds = Number(arg('rounds', '7'));
-const seconds = Number(arg('seconds', '1'));
-const threads = Number(arg('threads', '2'));
-const outDir = arg('out', 'docs/graph-fusions');
-const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+const { models, rounds, seconds, threads, out: outDir } = parseBench<{ models: { model: string; batch: number }[]; rounds: number; seconds: number; threads: number; out: string }>(
+  benchCommand('fusions', "which of the 'ort' graph's contrib-op fusions pay off on this CPU, fp32 and dynamic INT8")
+    .addOption(listOption('--models <list>', 'zoo models with their batch size (model:batch, batch 1 if left out)', modelBatches, 'ViT-B_16:8,ViT-B_32:1')),
+  { rounds: 7, seconds: 1, threads: 2, out: 'docs/graph-fusions' });
+
+/** ViT-B_16:8,ViT-B_32:1 → one (model, batch) pair each. */
+function modelBatches(v: string): { model: string; batch: number }[] {
+  const batch = intArg('--models (batch)', 1);
+  return listArg('--models')(v).map((s) => {
+    const [m, b] = s.split(':');
+    return { model: m!, batch: b === undefined ? 1 : batch(b) };
+  });
+}
 
 const VARIANTS: { name: string; fusions: Fusions }[] = [
   { name: 'all', fusions: ALL_FUSIONS },

@@ -20,11 +20,11 @@ import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
+import { Option } from 'commander';
 import fc from 'fast-check';
 import { TARGETS as PARSERS, type FuzzCase, type FuzzTarget } from '../test/fuzz/targets.js';
 import { runCase, type Outcome } from '../test/fuzz/harness.js';
-import { intArg } from '../src/cli/common.js';
+import { benchCommand, intArg, listArg, parseBench } from './lib/cli.js';
 
 const CHUNK = 500;
 /** A child that is not ready this long after its start (imports, seeds) is reported as a crash of its first case. */
@@ -193,10 +193,10 @@ function table(rows: TargetReport[]): string {
     `${r.counts.hang} | ${r.counts.memory} | ${r.peakRssMb} MB | ${r.seconds} | ${Math.round(r.cases / Math.max(r.seconds, 0.1))} |`)].join('\n');
 }
 
-const program = new Command('fuzz')
-  .description('fuzz every file parser; report accepted / rejected / unclear / crash / hang / memory per parser')
+const o = parseBench<{ cases: number; jobs: number; parsers?: string[]; seed: number; timeoutMs: number; memoryLimitMb: number; out: string; json?: string;
+  child?: string; start?: number; end?: number }>(benchCommand('fuzz', 'fuzz every file parser; report accepted / rejected / unclear / crash / hang / memory per parser')
   .option('--cases <n>', 'cases per parser', intArg('--cases', 1), 100_000)
-  .addOption(new Option('--parsers <list>', `comma-separated subset of ${TARGETS.map((t) => t.name).join(', ')}`))
+  .option('--parsers <list>', `comma-separated subset of ${TARGETS.map((t) => t.name).join(', ')} (default: all)`, listArg('--parsers', TARGETS.map((t) => t.name)))
   .option('--seed <n>', 'seed of the case generator', intArg('--seed', 0), 1)
   .option('--timeout-ms <ms>', 'per-case time limit', intArg('--timeout-ms', 1), 5000)
   .option('--memory-limit-mb <mb>', 'kill a case that takes the process past this', intArg('--memory-limit-mb', 64), 1024)
@@ -205,21 +205,12 @@ const program = new Command('fuzz')
   .option('--json <file>', 'also write the report as JSON')
   .addOption(new Option('--child <parser>').hideHelp())
   .addOption(new Option('--start <i>').hideHelp().argParser(Number))
-  .addOption(new Option('--end <i>').hideHelp().argParser(Number));
-
-program.parse();
-const o = program.opts<{ cases: number; jobs: number; parsers?: string; seed: number; timeoutMs: number; memoryLimitMb: number; out: string; json?: string;
-  child?: string; start?: number; end?: number }>();
+  .addOption(new Option('--end <i>').hideHelp().argParser(Number)));
 
 if (o.child) {
   await child(o.child, o.start!, o.end!, o.seed, o.timeoutMs);
 } else {
-  const names = o.parsers ? o.parsers.split(',').map((s) => s.trim()) : TARGETS.map((t) => t.name);
-  const unknown = names.filter((n) => !TARGETS.some((t) => t.name === n));
-  if (unknown.length) {
-    process.stderr.write(`fuzz: --parsers: unknown ${unknown.join(', ')} (known: ${TARGETS.map((t) => t.name).join(', ')})\n`);
-    process.exit(2);
-  }
+  const names = o.parsers ?? TARGETS.map((t) => t.name);
   const rows: TargetReport[] = new Array(names.length);
   let nextTarget = 0;
   await Promise.all(Array.from({ length: Math.min(o.jobs, names.length) }, async () => {

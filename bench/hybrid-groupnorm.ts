@@ -10,11 +10,17 @@ import { createSession } from '../src/engines/model-source.js';
 import { ortNodeVersion } from '../src/engines/ort-node.js';
 import { buildModel, encodeModel, float, GraphBuilder, int } from '../src/formats/onnx.js';
 import { relativeError } from '../src/reference/forward.js';
+import { benchCommand, fail, intArg, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const C = Number(arg('channels', '256')), S = Number(arg('side', '56')), B = Number(arg('batch', '2')), G = 32;
-const rounds = Number(arg('rounds', '5')), seconds = Number(arg('seconds', '1')), threads = Number(arg('threads', '2'));
+const o = parseBench<{ channels: number; side: number; batch: number; rounds: number; seconds: number; threads: number }>(
+  benchCommand('hybrid-groupnorm', 'ONNX GroupNormalization against the decomposed form vitopt exports: error against float64, and speed')
+    .option('--channels <n>', 'channels (a multiple of the 32 groups)', intArg('--channels', 32), 256)
+    .option('--side <n>', 'feature map side', intArg('--side', 1), 56)
+    .option('--batch <n>', 'batch size', intArg('--batch', 1), 2),
+  { rounds: 5, seconds: 1, threads: 2 });
+const C = o.channels, S = o.side, B = o.batch, G = 32;
+const { rounds, seconds, threads } = o;
+if (C % G) fail(`--channels ${C}: must be a multiple of ${G}`);
 const scale = Float32Array.from({ length: C }, (_, i) => 1 + 0.01 * i), bias = Float32Array.from({ length: C }, (_, i) => 0.02 * i - 1);
 
 /** A graph taking `pixels` [B, C, S, S] (the name side-by-side feeds) to the normalized map. */

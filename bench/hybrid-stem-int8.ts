@@ -29,17 +29,21 @@ import { sideBySide } from '../src/bench/side-by-side.js';
 import { detectCpu } from '../src/util/cpu.js';
 import { exportModel } from '../src/export/index.js';
 import { analyze, arraySource, quantize } from '../src/compress/quantize/index.js';
-import { gaussian, rng } from '../src/models/random.js';
-import type { Tensor } from '../src/tensor.js';
+import { randomBatches } from '../src/data/random-images.js';
+import { benchCommand, fail, intArg, listArg, listOption, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const config = { ...zooConfig(arg('model', 'R50+ViT-B_16')), resolution: Number(arg('resolution', '224')) } as VitConfig;
-const batches = arg('batches', '1,8').split(',').map(Number);
-const rounds = Number(arg('rounds', '5')), seconds = Number(arg('seconds', '1')), threads = Number(arg('threads', '2'));
-const parts = arg('parts', 'stem,model').split(',');
-const calibrationImages = Number(arg('calibration', '8'));
-if (!config.resnet) throw new Error(`${config.name} is not a hybrid`);
+const PARTS = ['stem', 'model'] as const;
+const o = parseBench<{ model: string; resolution: number; batches: number[]; rounds: number; seconds: number; threads: number; parts: string[]; calibration: number }>(
+  benchCommand('hybrid-stem-int8', "a hybrid's ResNet stem: fp32 Conv against int8 QLinearConv (QDQ), alone and in the whole static-INT8 model, side by side")
+    .option('--model <name>', 'hybrid zoo model (random weights)', 'R50+ViT-B_16')
+    .option('--resolution <px>', 'input side', intArg('--resolution', 16), 224)
+    .addOption(listOption('--parts <list>', `what to time: ${PARTS.join(', ')}`, listArg('--parts', PARTS), 'stem,model'))
+    .option('--calibration <n>', 'random calibration images for the whole-model part', intArg('--calibration', 1), 8),
+  { batches: [1, 8], rounds: 5, seconds: 1, threads: 2 });
+const config = { ...zooConfig(o.model), resolution: o.resolution } as VitConfig;
+const { batches, rounds, seconds, threads, parts } = o;
+const calibrationImages = o.calibration;
+if (!config.resnet) fail(`--model ${config.name}: not a hybrid`);
 
 /** The stem as its own graph: pixels -> feature map. */
 function stemGraph(): ModelProto {
@@ -111,12 +115,8 @@ if (parts.includes('stem')) {
 if (parts.includes('model')) {
   const t0 = performance.now();
   const model = exportModel(randomIR(config, 0), 'ort');
-  const g = gaussian(rng(3));
   const side = config.resolution;
-  const images: Tensor[] = Array.from({ length: Math.ceil(calibrationImages / 2) }, () => {
-    const n = 2;
-    return { dims: [n, 3, side, side], data: Float32Array.from({ length: n * 3 * side * side }, () => Math.max(-1, Math.min(1, 0.5 * g()))) };
-  });
+  const images = randomBatches(2 * Math.ceil(calibrationImages / 2), 2, side, { seed: 3 });
   const analysis = await analyze(model, { mode: 'static' });
   const first = await quantize(model, { mode: 'static', analysis, calibration: arraySource('random', images), stem: 'int8',
     include: ['block*/unit*/residual'] });

@@ -30,14 +30,13 @@ import { machineInfo } from '../src/bench/machine.js';
 import { detectCpu } from '../src/util/cpu.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import type { VitConfig } from '../src/models/config.js';
+import { benchCommand, intArg, log, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const model = arg('model', 'ViT-B_32');
-const rounds = Number(arg('rounds', '7'));
-const runs = Number(arg('runs', '20'));
-const outDir = arg('out', 'docs/speed-bench');
-const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+const { model, rounds, runs, out: outDir } = parseBench<{ model: string; rounds: number; runs: number; out: string }>(
+  benchCommand('latency', 'batch-1 latency of one model: session settings, kernel time against wall time, the GEMM floor')
+    .option('--model <name>', 'zoo model (random weights)', 'ViT-B_32')
+    .option('--runs <n>', 'single-image runs per session per round', intArg('--runs', 1), 20),
+  { rounds: 7, out: 'docs/speed-bench' });
 
 const SETTINGS: { name: string; engine: EngineOptions }[] = [
   { name: '2 threads, spinning', engine: { threads: 2, spinning: true } },

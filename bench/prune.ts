@@ -32,25 +32,27 @@ import { referenceModel } from '../src/models/reference.js';
 import { randomIR } from '../src/models/random.js';
 import { zooConfig } from '../src/models/zoo.js';
 import type { ModelIR } from '../src/models/ir.js';
-import { randomImages } from '../src/export/verify.js';
-import { nhwcToNchw } from '../src/tensor.js';
+import { randomImages } from '../src/data/random-images.js';
 import { loadCalibration, type Calibration } from '../src/compress/prune/capture.js';
 import { pruneStructured, type StructuredOptions } from '../src/compress/prune/reconstruct-model.js';
 import { sideBySide, type SideBySide } from '../src/bench/side-by-side.js';
 import { accuracyFlopsSvg, type ChartSeries } from '../src/tune/prune-report.js';
 import { existsSync } from 'node:fs';
+import { argv, benchCommand, intArg, listArg, listOption, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const parts = new Set(arg('parts', 'a,b,c').split(','));
-const evalSize = Number(arg('eval-size', '10000'));
-const calibSize = Number(arg('calibration-size', '512'));
-const outDir = arg('out', 'docs/pruning-bench');
-const modelNames = arg('models', 'fashion-vit,fashion-mixer').split(',');
-// --reuse <pruning-bench.json>: take the sweeps of models measured in an earlier run from its JSON, and
-// parts (b, c) when they are not asked for; the report names every section carried over.
-const reuseFile = arg('reuse', '');
-const threads = Number(arg('threads', '2'));
+const o = parseBench<{ parts: string[]; evalSize: number; calibrationSize: number; out: string; models: string[]; reuse: string; threads: number;
+  rounds: number; seconds: number }>(
+  benchCommand('prune', 'structured pruning: (a) accuracy sweeps of the reference models, (b, c) ViT-B/16 speed, fp32 and INT8')
+    .addOption(listOption('--parts <list>', 'a: reference-model sweeps; b: ViT-B/16 fp32 speed; c: b plus INT8', listArg('--parts', ['a', 'b', 'c']), 'a,b,c'))
+    .option('--eval-size <n>', 'a: test images', intArg('--eval-size', 1), 10_000)
+    .option('--calibration-size <n>', 'a: calibration images (training split)', intArg('--calibration-size', 1), 512)
+    .addOption(listOption('--models <list>', 'a: reference models', listArg('--models'), 'fashion-vit,fashion-mixer'))
+    // --reuse <pruning-bench.json>: take the sweeps of models measured in an earlier run from its JSON, and
+    // parts (b, c) when they are not asked for; the report names every section carried over.
+    .option('--reuse <file>', "an earlier run's pruning-bench.json: its sweeps, and parts b, c when not asked for, are carried over", ''),
+  { out: 'docs/pruning-bench', threads: 2, rounds: 5, seconds: 3 });
+const parts = new Set(o.parts);
+const { evalSize, calibrationSize: calibSize, out: outDir, models: modelNames, reuse: reuseFile, threads } = o;
 const engine = { threads };
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -160,7 +162,7 @@ async function main() {
     reuseFile ? JSON.parse(await fs.readFile(reuseFile, 'utf8')) : {};
   const date = new Date().toISOString().slice(0, 10);
   const results: Record<string, unknown> = { date, host: `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`, threads, evalSize, calibrationSize: calibSize };
-  const md: string[] = [`# vitopt pruning benchmark (${date})`, '', `Command: \`node dist/bench/prune.js ${args.join(' ')}\`; ${results.host as string}, ${threads} intra-op threads.`, ''];
+  const md: string[] = [`# vitopt pruning benchmark (${date})`, '', `Command: \`node dist/bench/prune.js ${argv.join(' ')}\`; ${results.host as string}, ${threads} intra-op threads.`, ''];
   const series: ChartSeries[] = [];
   const refs: { y: number; label: string }[] = [];
 
@@ -217,7 +219,7 @@ async function main() {
     const ir = randomIR(zooConfig('ViT-B_16'), 0);
     // Random weights: importance means little here, so the same fraction of heads and MLP units goes in
     // every layer (--ranking uniform --ratio R): regular shapes, and what is measured is speed.
-    const calib: Calibration = { batches: [nhwcToNchw(randomImages(8, 224, 1))], images: 8, name: 'random images' };
+    const calib: Calibration = { batches: [randomImages(8, 224, { seed: 1 })], images: 8, name: 'random images' };
     const pruneTo = async (ratio: number) => (await pruneStructured(ir, calib, { method: 'structured', ratio, ranking: 'uniform', reconstruct: false, engine })).ir;
     log('ViT-B/16 (random weights): structured pruning, 30% and 50% of heads and MLP units per layer');
     const p30 = await pruneTo(0.3), p50 = parts.has('c') ? await pruneTo(0.5) : null;
@@ -231,7 +233,7 @@ async function main() {
         { name: `INT8 pruned (${(100 * kept(p50!)).toFixed(0)}% FLOPs)`, bytes: encodeModel(await quantizeDynamic(exportModel(p50!, 'ort'))) });
     }
     log(`  measuring ${models.map((m) => m.name).join(', ')} side by side at batch 8`);
-    const speed = await sideBySide(models, 224, { batch: 8, rounds: Number(arg('rounds', '5')), secondsPerRound: Number(arg('seconds', '3')), engine });
+    const speed = await sideBySide(models, 224, { batch: 8, rounds: o.rounds, secondsPerRound: o.seconds, engine });
     results.vitB16 = { date, flopsKept30: kept(p30), kept30: keptSummary(p30), flopsKept50: p50 ? kept(p50) : null, kept50: p50 ? keptSummary(p50) : null, speed };
     md.push(...vitB16Markdown(results.vitB16 as ViTB16Result, ''));
   } else if (earlier.vitB16) {

@@ -27,24 +27,23 @@ import { referenceModel } from '../src/models/reference.js';
 import { randomIR } from '../src/models/random.js';
 import { zooConfig } from '../src/models/zoo.js';
 import { sideBySide } from '../src/bench/side-by-side.js';
-import { analyze, datasetSource, detectCpu, quantize, type QuantizeMode, type QuantizeResult } from '../src/compress/quantize/index.js';
+import { analyze, datasetSource, detectCpu, quantize, QUANTIZE_MODES, type QuantizeMode, type QuantizeResult } from '../src/compress/quantize/index.js';
+import { argv, benchCommand, intArg, listArg, listOption, log, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const parts = new Set(arg('parts', 'speed,accuracy').split(','));
 const zoo: Record<string, string> = { 'vit-b16': 'ViT-B_16', 'vit-b32': 'ViT-B_32', 'mixer-b16': 'Mixer-B_16' };
-const models = arg('models', 'vit-b16,vit-b32,mixer-b16').split(',');
-const referenceModels = arg('reference-models', 'fashion-vit,fashion-mixer').split(',');
-const modes = arg('modes', 'dynamic,static,int4,fp16').split(',') as QuantizeMode[];
-const batches = arg('batches', '1,8').split(',').map(Number);
-const rounds = Number(arg('rounds', '5'));
-const seconds = Number(arg('seconds', '2'));
-const threads = Number(arg('threads', '2'));
-const evalSize = Number(arg('eval-size', '10000'));
-const calibSize = Number(arg('calibration-size', '300'));
-const outDir = arg('out', 'docs');
+const o = parseBench<{ parts: string[]; models: string[]; referenceModels: string[]; modes: QuantizeMode[]; batches: number[]; rounds: number; seconds: number;
+  threads: number; evalSize: number; calibrationSize: number; out: string }>(
+  benchCommand('quantize', 'each quantization mode against fp32: speed (random-weight zoo models) and accuracy (the reference models on Fashion-MNIST)')
+    .addOption(listOption('--parts <list>', 'what to measure', listArg('--parts', ['speed', 'accuracy']), 'speed,accuracy'))
+    .addOption(listOption('--models <list>', `speed: models (${Object.keys(zoo).join(', ')} or zoo names)`, listArg('--models'), 'vit-b16,vit-b32,mixer-b16'))
+    .addOption(listOption('--reference-models <list>', 'accuracy: trained reference models', listArg('--reference-models'), 'fashion-vit,fashion-mixer'))
+    .addOption(listOption('--modes <list>', 'quantization modes', (v) => listArg('--modes', QUANTIZE_MODES)(v) as QuantizeMode[], 'dynamic,static,int4,fp16'))
+    .option('--eval-size <n>', 'accuracy: test images', intArg('--eval-size', 1), 10_000)
+    .option('--calibration-size <n>', 'accuracy: static calibration images (training split)', intArg('--calibration-size', 1), 300),
+  { batches: [1, 8], rounds: 5, seconds: 2, threads: 2, out: 'docs' });
+const parts = new Set(o.parts);
+const { models, referenceModels, modes, batches, rounds, seconds, threads, evalSize, calibrationSize: calibSize, out: outDir } = o;
 const engine = { threads };
-const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
 interface SpeedRow { model: string; batch: number; mode: string; imagesPerSecond: number; ratio: number; relIqr: number; sizeRatio: number; layers: string }
 interface AccuracyRow { model: string; mode: string; images: number; floatTop1: number; top1: number; drop: number; agreement: number }
@@ -111,7 +110,7 @@ const speedRows = parts.has('speed') ? await speed() : [];
 const accRows = parts.has('accuracy') ? await accuracy() : [];
 const cpu = detectCpu();
 const md: string[] = [`Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${cpu.evidence}), ` +
-  `${threads} threads, onnxruntime-node, \`node dist/bench/quantize.js ${args.join(' ')}\``, ''];
+  `${threads} threads, onnxruntime-node, \`node dist/bench/quantize.js ${argv.join(' ')}\``, ''];
 if (speedRows.length) {
   md.push('| model | batch | mode | images/s | × fp32 | rel. IQR | size vs fp32 | int layers |', '|---|---|---|---|---|---|---|---|');
   for (const r of speedRows) md.push(`| ${r.model} | ${r.batch} | ${r.mode} | ${r.imagesPerSecond.toFixed(2)} | ${r.ratio.toFixed(2)} | ${(100 * r.relIqr).toFixed(0)}% | ${(100 * r.sizeRatio).toFixed(1)}% | ${r.layers} |`);

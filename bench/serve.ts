@@ -27,6 +27,7 @@ import { esc, niceScale, writeChart } from '../src/bench/chart.js';
 import { benchInput } from '../src/bench/input.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { spawnServe } from '../src/serve/spawn.js';
+import { argv, benchCommand, intArg, intListArg, listOption, parseBench } from './lib/cli.js';
 
 interface AutocannonResult {
   latency: { p50: number; p90: number; p99: number; average: number; max: number };
@@ -40,19 +41,15 @@ type Autocannon = ((o: Record<string, unknown>) => Promise<AutocannonResult> & {
   { track?: unknown };
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
-const MODEL = opt('model', 'fashion-vit');
-const MAX_BATCH = Number(opt('max-batch', '8'));
-const THREADS = Number(opt('threads', String(availableParallelism())));
-const CONCURRENCY = opt('concurrency', '1,4,16').split(',').map(Number);
-const DURATION = Number(opt('duration', '5'));
-const OUT = opt('out', 'docs');
-// Extra `vitopt serve` flags for every server of the run, e.g. --serve-args=--spinning
-const SERVE_ARGS = (args.find((a) => a.startsWith('--serve-args='))?.slice('--serve-args='.length) ?? '').split(' ').filter(Boolean);
+const o = parseBench<{ model: string; maxBatch: number; threads: number; concurrency: number[]; duration: number; out: string; serveArgs: string }>(
+  benchCommand('serve', '`vitopt serve` under load (autocannon), against the in-process figure for the same model; overload and a worker killed mid-run')
+    .option('--model <name>', 'what `vitopt serve` serves (reference model, zoo name or .onnx file)', 'fashion-vit')
+    .option('--max-batch <n>', "the server's --max-batch-size", intArg('--max-batch', 1), 8)
+    .addOption(listOption('--concurrency <list>', 'client counts, one load level each', intListArg('--concurrency'), '1,4,16'))
+    .option('--serve-args <flags>', 'extra `vitopt serve` flags for every server of the run, e.g. --serve-args=--spinning', ''),
+  { threads: availableParallelism(), duration: 5, out: 'docs' });
+const { model: MODEL, maxBatch: MAX_BATCH, threads: THREADS, concurrency: CONCURRENCY, duration: DURATION, out: OUT } = o;
+const SERVE_ARGS = o.serveArgs.split(' ').filter(Boolean);
 const TOKEN = 'bench-admin-token';
 
 interface Server { child: ChildProcess; url: string; name: string; resolution: number; stop(): Promise<number | null> }
@@ -213,7 +210,7 @@ async function main() {
     `${f1(overload.okPerSecond)} answered/s, accepted p99 ${f1(overload.latencyMs.p99)} ms (${(overload.latencyMs.p99 / timeoutMs).toFixed(2)}× the queue timeout); ` +
     `statuses ${JSON.stringify(overload.statuses)}; rejections answered in p50 ${f1(overload.rejectedLatencyMs?.p50)} ms, p99 ${f1(overload.rejectedLatencyMs?.p99)} ms.`, '',
     `**Worker killed mid-run** (2 instances, 16 clients): statuses ${JSON.stringify(kill.statuses)}, restarts ${restarts}, ready after the run: ${readyAfter}, server exit code after SIGTERM: ${exitCode}.`, '',
-    `Command: \`node dist/bench/serve.js ${args.join(' ')}\` (${((Date.now() - t0) / 1000).toFixed(0)} s).`, '',
+    `Command: \`node dist/bench/serve.js ${argv.join(' ')}\` (${((Date.now() - t0) / 1000).toFixed(0)} s).`, '',
   ];
   const md = lines.join('\n');
   await fs.mkdir(OUT, { recursive: true });

@@ -22,47 +22,46 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import type { LoadtestReport, LevelResult } from '../src/loadtest/index.js';
 import { recoveries, steadyRate, type Recovery } from '../src/loadtest/recovery.js';
+import { benchCommand, intArg, parseBench, positiveArg } from './lib/cli.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const MODEL = 'fashion-vit';
 
-const { values: a } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '100000' },
-    concurrency: { type: 'string', default: '32' },
-    instances: { type: 'string', default: '2' },
-    threads: { type: 'string' },
-    'max-batch-size': { type: 'string', default: '8' },
-    'kill-every': { type: 'string', default: '5' },
-    'warmup-seconds': { type: 'string', default: '70' },
-    limit: { type: 'string', default: '2000' },
-    out: { type: 'string' },
-    'skip-fault': { type: 'boolean', default: false },
-    'skip-soak': { type: 'boolean', default: false },
-  },
-});
-const N = Number(a.requests), C = Number(a.concurrency), K = Number(a['kill-every']), INSTANCES = Number(a.instances);
+const a = parseBench<{ requests: number; concurrency: number; instances: number; threads?: number; maxBatchSize: number; killEvery: number;
+  warmupSeconds: number; limit: number; out?: string; skipFault?: boolean; skipSoak?: boolean }>(
+  benchCommand('soak', '`vitopt loadtest` against `vitopt serve fashion-vit`: a soak run and a fault run (workers killed), every answer checked')
+    .option('--requests <n>', 'requests per run', intArg('--requests', 1), 100_000)
+    .option('--concurrency <n>', 'concurrent requests', intArg('--concurrency', 1), 32)
+    .option('--instances <n>', 'worker instances of the server', intArg('--instances', 1), 2)
+    .option('--threads <n>', "the server's --threads (default: the server's own)", intArg('--threads', 1))
+    .option('--max-batch-size <n>', "the server's --max-batch-size", intArg('--max-batch-size', 1), 8)
+    .option('--kill-every <s>', 'fault run: seconds between worker kills', positiveArg('--kill-every'), 5)
+    .option('--warmup-seconds <s>', "warm-up before RSS is read (past the monitor's 60 s window)", positiveArg('--warmup-seconds'), 70)
+    .option('--limit <n>', 'distinct images in the request pool', intArg('--limit', 1), 2000)
+    .option('--out <file>', 'also write the report (JSON) to this file')
+    .option('--skip-fault', 'skip the fault run')
+    .option('--skip-soak', 'skip the soak run'));
+const N = a.requests, C = a.concurrency, K = a.killEvery, INSTANCES = a.instances;
 // Longer than the server monitor's 60 s window, whose samples are part of the memory in steady state.
-const WARMUP_S = Number(a['warmup-seconds']);
+const WARMUP_S = a.warmupSeconds;
 const token = randomBytes(16).toString('hex');
 const dir = mkdtempSync(path.join(tmpdir(), 'vitopt-soak-'));
 const log = (s: string) => process.stderr.write(`soak: ${s}\n`);
 
 /** `vitopt serve fashion-vit`, resolved with its URL once ready. */
 function serve(): Promise<ServeProcess> {
-  const args = [MODEL, '--port', '0', '--instances', String(INSTANCES), '--max-batch-size', a['max-batch-size']!, '--admin-token', token];
-  if (a.threads) args.push('--threads', a.threads);
+  const args = [MODEL, '--port', '0', '--instances', String(INSTANCES), '--max-batch-size', String(a.maxBatchSize), '--admin-token', token];
+  if (a.threads) args.push('--threads', String(a.threads));
   return spawnServe(args, { inheritStderr: true });
 }
 
 /** `vitopt loadtest … --json file`: its report, and a promise that settles when load starts (after the reference pass). */
 function loadtest(url: string, size: { requests: number } | { seconds: number }, name: string): { report: Promise<LoadtestReport>; measuring: Promise<void> } {
   const file = path.join(dir, `${name}.json`);
-  const args = [MAIN, 'loadtest', url, '--model', MODEL, '--images', 'fashion-mnist-subset', '--limit', a.limit!, '--concurrency', String(C),
+  const args = [MAIN, 'loadtest', url, '--model', MODEL, '--images', 'fashion-mnist-subset', '--limit', String(a.limit), '--concurrency', String(C),
     ...('requests' in size ? ['--requests', String(size.requests)] : ['--duration', String(size.seconds)]), '--window-ms', '5000', '--json', file];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let started!: () => void;
@@ -125,14 +124,14 @@ async function main(): Promise<void> {
   log(`${cpus()[0]?.model}, ${cpus().length} cores; ${N} requests per run at concurrency ${C}, ${INSTANCES} instances, kill every ${K} s`);
   const server = await serve();
   const report: Record<string, unknown> = { date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length },
-    settings: { requests: N, concurrency: C, instances: INSTANCES, maxBatchSize: Number(a['max-batch-size']), killEverySeconds: K, warmupSeconds: WARMUP_S, distinctImages: Number(a.limit) } };
+    settings: { requests: N, concurrency: C, instances: INSTANCES, maxBatchSize: a.maxBatchSize, killEverySeconds: K, warmupSeconds: WARMUP_S, distinctImages: a.limit } };
   try {
     log(`warm-up: ${WARMUP_S} s`);
     const warm = await loadtest(server.url, { seconds: WARMUP_S }, 'warmup').report;
     const rssWarm = await metric(server.url, 'process_resident_memory_bytes');
     report.warmup = summary(warm);
     let steady = steadyRate(warm.levels[0]!.timeline);
-    if (!a['skip-soak']) {
+    if (!a.skipSoak) {
       log(`soak: ${N} requests`);
       const soak = await loadtest(server.url, { requests: N }, 'soak').report;
       const rssEnd = await metric(server.url, 'process_resident_memory_bytes');
@@ -140,7 +139,7 @@ async function main(): Promise<void> {
       report.soak = { ...summary(soak), steadyPerSecond: steady, rssAfterWarmupMiB: rssWarm / 2 ** 20, rssAtEndMiB: rssEnd / 2 ** 20,
         rssChange: Math.round(((rssEnd - rssWarm) / rssWarm) * 1000) / 1000, reference: soak.reference };
     }
-    if (!a['skip-fault']) {
+    if (!a.skipFault) {
       log(`fault run: ${N} requests, a worker killed every ${K} s`);
       const restartsBefore = await metric(server.url, 'vitopt_worker_restarts_total');
       const kills: { atEpochMs: number; instance: number; status: number }[] = [];
@@ -182,7 +181,7 @@ async function main(): Promise<void> {
         failedPerKill: killed.length ? Math.round((failed / killed.length) * 100) / 100 : null,
         failedInFlightOnKilledWorker: inFlight, failedOther: failed - inFlight,
         // A kill fails at most the batch that instance was running.
-        maxBatchSize: Number(a['max-batch-size']),
+        maxBatchSize: a.maxBatchSize,
         onlyClean503: Object.keys(s.failuresByStatus).every((k) => k === '503') && s.unclean === 0,
         steadyPerSecond: faultSteady, soakSteadyPerSecond: steady,
         recoveryMs: { median: times.length ? times[Math.floor(times.length / 2)] : null, max: times.length ? times[times.length - 1] : null,

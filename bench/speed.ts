@@ -28,7 +28,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { exportModel } from '../src/export/index.js';
 import { saveModel } from '../src/formats/onnx.js';
-import { randomIR, gaussian, rng } from '../src/models/random.js';
+import { randomIR } from '../src/models/random.js';
+import { randomBatches } from '../src/data/random-images.js';
 import { zooConfig } from '../src/models/zoo.js';
 import { analyze as analyzeForQuantize, arraySource, quantize } from '../src/compress/quantize/index.js';
 import { prune } from '../src/compress/prune/index.js';
@@ -40,35 +41,43 @@ import { detectCpu } from '../src/util/cpu.js';
 import { defaultFusions, describeFusions } from '../src/export/fusions.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import type { ModelIR } from '../src/models/ir.js';
+import { InvalidArgumentError } from 'commander';
+import { benchCommand, intArg, intListArg, listArg, listOption, log, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
+const o = parseBench<{ models: { name: string; batches?: number[] }[]; batches: number[]; threads: number; repeats: number; duration: number;
+  targetFlops: number; calibration: number; profileBatch: number; out: string }>(
+  benchCommand('speed', 'every vitopt path (portable, fp32, INT8, static INT8, pruned) against the naive one, per model and batch')
+    .addOption(listOption('--models <list>', 'zoo models (random weights); model:b1+b2 measures that model at its own batches, a bare name at --batches',
+      modelBatches, 'ViT-B_16,ViT-B_32'))
+    .option('--target-flops <f>', 'pruned rows: fraction of the FLOPs kept', fractionArg, 0.7)
+    .option('--calibration <n>', 'random calibration images (static INT8, pruning refit)', intArg('--calibration', 1), 64)
+    .option('--profile-batch <n>', 'batch size of the INT8 per-op profile', intArg('--profile-batch', 1), 8),
+  { batches: [1, 8], threads: 2, repeats: 3, duration: 3, out: 'docs/speed-bench' });
 // --models ViT-B_16:8,ViT-B_32:1 measures each model at its own batches; a bare name takes --batches.
-const batches = arg('batches', '1,8').split(',').map(Number);
-const models = arg('models', 'ViT-B_16,ViT-B_32').split(',').map((s) => {
-  const [name, b] = s.split(':');
-  return { name: name!, batches: b ? b.split('+').map(Number) : batches };
-});
-const threads = Number(arg('threads', '2'));
-const repeats = Number(arg('repeats', '3'));
-const duration = Number(arg('duration', '3'));
-const targetFlops = Number(arg('target-flops', '0.7'));
-const calibrationImages = Number(arg('calibration', '64'));
-const profileBatch = Number(arg('profile-batch', '8'));
-const outDir = arg('out', 'docs/speed-bench');
-const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+const models = o.models.map((m) => ({ name: m.name, batches: m.batches ?? o.batches }));
+const { threads, repeats, duration, targetFlops, profileBatch, out: outDir } = o;
+const calibrationImages = o.calibration;
+
+function modelBatches(v: string): { name: string; batches?: number[] }[] {
+  const batches = intListArg('--models (batches)');
+  return listArg('--models')(v).map((s) => {
+    const [name, b] = s.split(':');
+    return { name: name!, batches: b === undefined ? undefined : batches(b.replace(/\+/g, ',')) };
+  });
+}
+
+function fractionArg(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('--target-flops must be a number in (0, 1]');
+  return n;
+}
 
 const VARIANTS = ['naive', 'portable', 'fp32', 'int8', 'int8 static', 'pruned', 'pruned + int8'] as const;
 type Variant = typeof VARIANTS[number];
 
+/** n random calibration images in batches of 8 (clipped Gaussian, src/data/random-images.ts). */
 function randomCalibration(ir: ModelIR, n: number) {
-  const R = ir.config.resolution, r = gaussian(rng(5));
-  const batches = [];
-  for (let i = 0; i < n; i += 8) {
-    const b = Math.min(8, n - i);
-    batches.push({ dims: [b, 3, R, R], data: Float32Array.from({ length: b * R * R * 3 }, () => Math.max(-1, Math.min(1, 0.5 * r()))) });
-  }
-  return { batches, images: n, name: `${n} random images` };
+  return { batches: randomBatches(n, 8, ir.config.resolution, { seed: 5 }), images: n, name: `${n} random images` };
 }
 
 async function buildFiles(model: string, dir: string): Promise<Record<Variant, string>> {

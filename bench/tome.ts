@@ -42,23 +42,21 @@ import { mergeSchedule, tokenCounts, withMergeSchedule, type MergePool } from '.
 import { quantize } from '../src/compress/quantize/index.js';
 import { sideBySide } from '../src/bench/side-by-side.js';
 import { accuracyFlopsSvg, type ChartSeries } from '../src/tune/prune-report.js';
+import { argv, benchCommand, intArg, intListArg, listArg, listOption, log, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const list = (name: string, def: string) => arg(name, def).split(',').filter(Boolean);
-const parts = new Set(list('parts', 'accuracy,gap,speed'));
-const rs = list('rs', '1,2,3,4,5,6,7,8').map(Number);
-const speedRs = list('speed-rs', '0,4,8,12,16').map(Number);
-const batches = list('batches', '1,8').map(Number);
-const modes = list('modes', 'fp32,dynamic');
-const rounds = Number(arg('rounds', '5'));
-const seconds = Number(arg('seconds', '2'));
-const threads = Number(arg('threads', '2'));
-const evalSize = Number(arg('eval-size', '10000'));
-const probeSize = Number(arg('probe-size', '10000'));
-const outDir = arg('out', 'docs/token-merging-bench');
+const o = parseBench<{ parts: string[]; rs: number[]; speedRs: number[]; batches: number[]; modes: string[]; rounds: number; seconds: number; threads: number;
+  evalSize: number; probeSize: number; out: string }>(
+  benchCommand('tome', 'Token Merging: accuracy against r (fashion-vit), plain vs size-weighted pooling, speed against r (ViT-B/16)')
+    .addOption(listOption('--parts <list>', 'what to measure', listArg('--parts', ['accuracy', 'gap', 'speed']), 'accuracy,gap,speed'))
+    .addOption(listOption('--rs <list>', 'accuracy, gap: tokens merged per block', intListArg('--rs', 0), '1,2,3,4,5,6,7,8'))
+    .addOption(listOption('--speed-rs <list>', 'speed: tokens merged per block', intListArg('--speed-rs', 0), '0,4,8,12,16'))
+    .addOption(listOption('--modes <list>', 'precisions', listArg('--modes', ['fp32', 'dynamic']), 'fp32,dynamic'))
+    .option('--eval-size <n>', 'test images', intArg('--eval-size', 1), 10_000)
+    .option('--probe-size <n>', 'gap: training images the linear head is fitted on', intArg('--probe-size', 1), 10_000),
+  { batches: [1, 8], rounds: 5, seconds: 2, threads: 2, out: 'docs/token-merging-bench' });
+const parts = new Set(o.parts);
+const { rs, speedRs, batches, modes, rounds, seconds, threads, evalSize, probeSize, out: outDir } = o;
 const engine = { threads };
-const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const sched = (ir: ModelIR) => { const r = mergeSchedule(ir.config as VitConfig); return r.some((v) => v > 0) ? r.join(',') : '—'; };
 
@@ -279,7 +277,7 @@ const spd = parts.has('speed') ? await speed() : [];
 const loadAfter = os.loadavg().map((v) => v.toFixed(2)).join(', ');
 
 const md: string[] = [`Measured ${date} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} CPUs), ${threads} threads, ` +
-  `onnxruntime-node; load average before ${load}, after ${loadAfter}. \`node dist/bench/tome.js ${args.join(' ')}\``, ''];
+  `onnxruntime-node; load average before ${load}, after ${loadAfter}. \`node dist/bench/tome.js ${argv.join(' ')}\``, ''];
 if (acc) {
   md.push(`### fashion-vit, Fashion-MNIST test (${evalSize} images): unmerged ${pct(acc.base)}, dynamic INT8 ${pct(acc.baseInt8)}`, '',
     '| r | schedule | tokens 50 → | MACs kept | top-1 | change (pt) | agreement | dynamic INT8 top-1 |', '|---:|---|---:|---:|---:|---:|---:|---:|');
@@ -321,6 +319,6 @@ const text = md.join('\n') + '\n';
 process.stdout.write(text);
 await fs.writeFile(path.join(outDir, 'tome-bench.md'), text);
 await fs.writeFile(path.join(outDir, 'tome-bench.json'), JSON.stringify({
-  date, args, threads, loadBefore: load, loadAfter, cpu: os.cpus()[0]?.model,
+  date, args: argv, threads, loadBefore: load, loadAfter, cpu: os.cpus()[0]?.model,
   accuracy: acc, gap, speed: spd,
 }, null, 2) + '\n');

@@ -20,14 +20,9 @@ import * as path from 'node:path';
 import { packagePath } from '../src/util/paths.js';
 import type { TuneReport } from '../src/tune/types.js';
 import { verdict } from '../src/tune/report.js';
+import { benchCommand, listArg, listOption, log, parseBench } from './lib/cli.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def; };
-const cases = arg('cases', 'fashion-vit,fashion-mixer,vit-b16,vit-b32').split(',');
-const outDir = arg('out', 'docs/tune-bench');
-const keep = arg('keep', path.join(os.tmpdir(), 'vitopt-tune-bench'));
 const CLI = packagePath('dist', 'src', 'cli', 'main.js');
-const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
 interface Case { name: string; args: string[]; accuracy: boolean }
 const CASES: Record<string, Case> = {
@@ -39,6 +34,14 @@ const CASES: Record<string, Case> = {
   'vit-b32': { name: 'ViT-B/32 (random weights), latency', accuracy: false, args: ['ViT-B_32', '--data', 'fashion-mnist', '--batch', '1', '--objective', 'latency',
     '--prune', '1,0.7,0.5', '--calibration-size', '64', '--rounds', '3', '--duration', '2', '--time-budget', '900'] },
 };
+
+const o = parseBench<{ cases: string[]; out: string; keep: string; render?: string }>(
+  benchCommand('tune', '`vitopt tune` end to end, as a user runs it, with its claims checked independently')
+    .addOption(listOption('--cases <list>', 'cases to run', (v) => listArg('--cases', Object.keys(CASES))(v), 'fashion-vit,fashion-mixer,vit-b16,vit-b32'))
+    .option('--keep <dir>', "where each case's output (report.html, model.onnx) stays", path.join(os.tmpdir(), 'vitopt-tune-bench'))
+    .option('--render <file>', 'no runs: render the Markdown again from an earlier tune-bench.json'),
+  { out: 'docs/tune-bench' });
+const { cases, out: outDir, keep } = o;
 
 function run(argv: string[]): Promise<{ code: number | null; stdout: string; seconds: number }> {
   return new Promise((resolve) => {
@@ -63,14 +66,13 @@ interface Row { case: string; command: string; seconds: number; exit: number | n
 
 const flags = [...new Set((readFileSync('/proc/cpuinfo', 'utf8').match(/\b(avx2|avx512f|avx512_vnni|avx_vnni)\b/g) ?? []))].sort();
 let rows: Row[] = [];
-const rerender = args.indexOf('--render');
-if (rerender >= 0) {
-  rows = JSON.parse(readFileSync(args[rerender + 1]!, 'utf8')) as Row[];
+const rerender = o.render;
+if (rerender) {
+  rows = JSON.parse(readFileSync(rerender, 'utf8')) as Row[];
 } else {
   for (const key of cases) {
-    const c = CASES[key];
-    if (!c) throw new Error(`unknown case ${key}`);
-    const dir = path.join(keep, key);
+    const c = CASES[key]!;
+        const dir = path.join(keep, key);
     await fs.rm(dir, { recursive: true, force: true });
     const argv = ['tune', ...c.args, '-o', dir, '--store', path.join(keep, 'runs.db'), '--json'];
     log(`${c.name}: vitopt ${argv.join(' ')}`);
@@ -135,5 +137,5 @@ const md = lines.join('\n');
 process.stdout.write(md);
 await fs.mkdir(outDir, { recursive: true });
 await fs.writeFile(path.join(outDir, 'tune-bench.md'), md);
-if (rerender < 0) await fs.writeFile(path.join(outDir, 'tune-bench.json'), JSON.stringify(rows, null, 2) + '\n');
-log(`wrote ${outDir}/tune-bench.md${rerender < 0 ? ' and .json' : ''}; reports in ${keep}/<case>/report.html`);
+if (!rerender) await fs.writeFile(path.join(outDir, 'tune-bench.json'), JSON.stringify(rows, null, 2) + '\n');
+log(`wrote ${outDir}/tune-bench.md${rerender ? '' : ' and .json'}; reports in ${keep}/<case>/report.html`);

@@ -1,12 +1,7 @@
 /** The benchmark's input batch. */
-import { rng } from '../models/random.js';
+import { randomPixels } from '../data/random-images.js';
 
-/** Deterministic pixels in [-1, 1] (the models' input range): the same batch for every engine. */
+/** Deterministic uniform pixels in [-1, 1] (src/data/random-images.ts): the same batch for every engine. */
 export function benchInput(batch: number, dims: readonly number[], seed = 1): Float32Array {
-  const n = batch * dims.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  const r = rng(seed);
-  for (let i = 0; i < n; i++) out[i] = 2 * r() - 1;
-  return out;
+  return randomPixels(batch * dims.reduce((a, b) => a * b, 1), { seed, distribution: 'uniform' });
 }
-

@@ -8,7 +8,7 @@ import { sessionOptions } from '../engines/ort-node.js';
 import { createSession, type ModelInput } from '../engines/model-source.js';
 import type { EngineOptions } from '../engines/options.js';
 import { summarize } from './stats.js';
-import { gaussian, rng } from '../models/random.js';
+import { randomImages } from '../data/random-images.js';
 
 export interface ThroughputResult {
   name: string;
@@ -30,9 +30,8 @@ export interface SideBySide {
 export async function sideBySide(models: { name: string; bytes: ModelInput }[], resolution: number,
   o: { batch?: number; rounds?: number; secondsPerRound?: number; engine?: EngineOptions } = {}): Promise<SideBySide> {
   const batch = o.batch ?? 8, rounds = o.rounds ?? 7, per = o.secondsPerRound ?? 0.3;
-  const r = gaussian(rng(11));
-  const pixels = new ort.Tensor('float32', Float32Array.from({ length: batch * 3 * resolution * resolution }, () => Math.max(-1, Math.min(1, 0.5 * r()))),
-    [batch, 3, resolution, resolution]);
+  const x = randomImages(batch, resolution, { seed: 11 });
+  const pixels = new ort.Tensor('float32', x.data, x.dims);
   const sessions: ort.InferenceSession[] = [];
   try {
     for (const m of models) {

@@ -5,21 +5,14 @@
 import type { ModelProto } from '../formats/onnx.js';
 import { openModel } from '../engines/create.js';
 import type { ModelIR } from '../models/ir.js';
-import { gaussian, rng } from '../models/random.js';
+import { randomImages } from '../data/random-images.js';
 import { referenceForward, relativeError } from '../reference/forward.js';
-import { nhwcToNchw, type Tensor } from '../tensor.js';
+import { nhwcToNchw } from '../tensor.js';
 
 export const VERIFY_TOLERANCE = 1e-4;
 
-/** Random NHWC images in the model's input range [-1, 1]. */
-export function randomImages(n: number, side: number, seed = 1): Tensor {
-  const r = rng(seed), g = gaussian(r);
-  const data = Float32Array.from({ length: n * side * side * 3 }, () => Math.max(-1, Math.min(1, 0.5 * g())));
-  return { dims: [n, side, side, 3], data };
-}
-
 export async function verifyExport(ir: ModelIR, onnx: ModelProto, images = 2) {
-  const x = randomImages(images, ir.config.resolution);
+  const x = randomImages(images, ir.config.resolution, { layout: 'nhwc' });
   const model = await openModel(onnx, { threads: 0 });
   const got = await model.run(nhwcToNchw(x));
   await model.release();

@@ -15,6 +15,7 @@ import { UserError } from '../errors.js';
 import { openDataSpec } from '../data/data-spec.js';
 import type { Dataset, RawImage } from '../data/dataset.js';
 import { preprocessBatch } from '../data/preprocess.js';
+import { randomPixels } from '../data/random-images.js';
 import { decodeImageFile } from '../data/image-folder.js';
 import { collectInputs } from '../predict/inputs.js';
 import type { ModelInfo } from './model-info.js';
@@ -65,20 +66,6 @@ interface Item {
   file?: string;
   label: number;
   id: string;
-}
-
-/** Deterministic pixels in [-1, 1] (mulberry32): the same seed gives the same requests. */
-function syntheticPixels(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2) - 1;
-  }
-  return out;
 }
 
 function lengthPrefixed(elements: readonly Uint8Array[]): Buffer {
@@ -172,7 +159,7 @@ export async function buildWorkload(info: ModelInfo, o: WorkloadOptions, modelLa
     for (let start = 0, k = 0; start < n; start += B, k++) {
       const m = Math.min(B, n - start);
       payloads.push({ images: m, expected: new Int32Array(m).fill(-1), labels: new Int32Array(m).fill(-1),
-        name: `synthetic#${k}`, ...pixelPayload(info, o.format, syntheticPixels(m * c * h * w, (o.seed ?? 1) * 7919 + k), m) });
+        name: `synthetic#${k}`, ...pixelPayload(info, o.format, randomPixels(m * c * h * w, { seed: (o.seed ?? 1) * 7919 + k, distribution: 'uniform' }), m) });
     }
     return { payloads, input: 'pixels', format: o.format, source: 'synthetic pixels', labelled: false };
   }

@@ -5,10 +5,10 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { type Normalization, preprocessBatch } from '../data/preprocess.js';
+import { randomBatches } from '../data/random-images.js';
 import { openModel } from '../engines/create.js';
 import type { EngineOptions } from '../engines/options.js';
 import { evaluate } from '../eval/evaluate.js';
-import { gaussian, rng } from '../models/random.js';
 import type { Tensor } from '../tensor.js';
 import { pairedAccuracy } from './paired.js';
 import type { AccuracyFigures, QualityFigures } from './types.js';
@@ -69,13 +69,7 @@ export async function qualityInputs(data: Dataset | null, n: number, resolution:
     for await (const b of data.batches(batch, { limit: n })) if (b.images.length) out.push(preprocessBatch(b.images, resolution, resolution, normalize));
     if (out.length) return out;
   }
-  const r = gaussian(rng(7));
-  const per = 3 * resolution * resolution;
-  for (let i = 0; i < n; i += batch) {
-    const k = Math.min(batch, n - i);
-    out.push({ dims: [k, 3, resolution, resolution], data: Float32Array.from({ length: k * per }, () => Math.max(-1, Math.min(1, 0.5 * r()))) });
-  }
-  return out;
+  return randomBatches(n, batch, resolution, { seed: 7 });
 }
 
 /** Runs the float model once over the quality inputs and compares any candidate with it. */

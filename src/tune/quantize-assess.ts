@@ -4,13 +4,13 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { type Normalization, preprocessBatch } from '../data/preprocess.js';
+import { randomBatches } from '../data/random-images.js';
 import { encodedSize, type ModelProto } from '../formats/onnx.js';
 import { openModel } from '../engines/create.js';
 import type { EngineSession } from '../engines/engine.js';
 import type { EngineOptions } from '../engines/options.js';
 import { evaluate, type EvalModel } from '../eval/evaluate.js';
 import type { EvalReport } from '../eval/report.js';
-import { gaussian, rng } from '../models/random.js';
 import type { Tensor } from '../tensor.js';
 import { sideBySide } from '../bench/side-by-side.js';
 import type { QuantizeResult } from '../compress/quantize/quantize.js';
@@ -50,13 +50,7 @@ async function sampleInputs(o: AssessOptions, n: number): Promise<Tensor[]> {
     }
     if (out.length) return out;
   }
-  const r = gaussian(rng(7));
-  const per = 3 * o.resolution * o.resolution;
-  for (let i = 0; i < n; i += batch) {
-    const k = o.batch ?? Math.min(batch, n - i);
-    out.push({ dims: [k, 3, o.resolution, o.resolution], data: Float32Array.from({ length: k * per }, () => Math.max(-1, Math.min(1, 0.5 * r()))) });
-  }
-  return out;
+  return randomBatches(n, batch, o.resolution, { seed: 7, fixedBatch: o.batch });
 }
 
 export async function assess(float: ModelProto, r: QuantizeResult, o: AssessOptions): Promise<Assessment> {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { existsSync, promises as fs } from 'node:fs';
 import { randomIR } from '../../src/models/random.js';
 import { encodeNpy, npyToFloat32, parseNpy } from '../../src/formats/npy.js';
-import { randomImages } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { referenceForward, relativeError } from '../../src/reference/forward.js';
 import { ZOO } from '../../src/models/zoo.js';
 import { runCli, tinyMixer, tinyVit, tmp, writeHfCheckpoint, writeOfficialNpz } from './helpers.js';
@@ -36,7 +36,7 @@ test('convert -> predict: logits match the float64 reference (ViT checkpoint, po
   const dir = tmp();
   const ir = randomIR(tinyVit(), 31);
   const ckpt = await writeOfficialNpz(ir, path.join(dir, 'vit.npz'), { preLinen: true });
-  const x = randomImages(4, 16, 2);
+  const x = randomImages(4, 16, { seed: 2, layout: 'nhwc' });
   await fs.writeFile(path.join(dir, 'x.npy'), encodeNpy(x));
   const ref = referenceForward(ir, x);
   for (const style of [[], ['--portable']]) {
@@ -74,7 +74,7 @@ test('--external-data writes the weights beside the graph and the model still lo
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).files, [onnx, `${onnx}.data`]);
   assert.ok((await fs.stat(onnx)).size < 20_000, 'graph file holds no weights');
-  await fs.writeFile(path.join(dir, 'x.npy'), encodeNpy(randomImages(1, 16, 3)));
+  await fs.writeFile(path.join(dir, 'x.npy'), encodeNpy(randomImages(1, 16, { seed: 3, layout: 'nhwc' })));
   const p = runCli(['predict', onnx, '--input', path.join(dir, 'x.npy'), '--top-k', '1']);
   assert.equal(p.status, 0, p.stderr);
 });
@@ -82,7 +82,7 @@ test('--external-data writes the weights beside the graph and the model still lo
 test('predict on a Hugging Face checkpoint prints its id2label names', async () => {
   const dir = tmp();
   const file = await writeHfCheckpoint(randomIR(tinyVit(), 32), dir);
-  await fs.writeFile(path.join(dir, 'x.npy'), encodeNpy(randomImages(1, 16, 3)));
+  await fs.writeFile(path.join(dir, 'x.npy'), encodeNpy(randomImages(1, 16, { seed: 3, layout: 'nhwc' })));
   const r = runCli(['predict', file, '--input', path.join(dir, 'x.npy'), '--top-k', '3']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /thing \d/);
@@ -95,7 +95,7 @@ test('bad input: one line, exit 2, no output file left behind', async () => {
   assert.equal(runCli(['convert', ckpt, '-o', onnx]).status, 0);
   const out = path.join(dir, 'out.npy');
   const x = path.join(dir, 'x.npy');
-  await fs.writeFile(x, encodeNpy(randomImages(2, 16, 4)));
+  await fs.writeFile(x, encodeNpy(randomImages(2, 16, { seed: 4, layout: 'nhwc' })));
 
   const truncated = path.join(dir, 'truncated.onnx');
   await fs.writeFile(truncated, (await fs.readFile(onnx)).subarray(0, 5000));

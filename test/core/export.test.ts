@@ -11,7 +11,7 @@ import { ALL_FUSIONS } from '../../src/export/layers.js';
 import { encodeModel } from '../../src/formats/onnx.js';
 import { openModel } from '../../src/engines/create.js';
 import { referenceForward, relativeError } from '../../src/reference/forward.js';
-import { randomImages } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { nhwcToNchw } from '../../src/tensor.js';
 import { loadCheckpoint } from '../../src/models/checkpoint.js';
 import type { ModelIR } from '../../src/models/ir.js';
@@ -20,7 +20,7 @@ import { tinyMixer, tinyVit, tmp, writeHfCheckpoint, writeOfficialNpz } from './
 const TOL = 1e-4;
 
 async function check(ir: ModelIR, style: GraphStyle, n = 3): Promise<number> {
-  const x = randomImages(n, ir.config.resolution, 11);
+  const x = randomImages(n, ir.config.resolution, { seed: 11, layout: 'nhwc' });
   const model = await openModel(encodeModel(exportModel(ir, style)), { threads: 1 });
   const got = await model.run(nhwcToNchw(x));
   await model.release();
@@ -84,7 +84,7 @@ test('the ort graph with every fusion uses the fused contrib ops and the portabl
 test('a batch of 1 and a batch of 5 give the same per-image logits (dynamic batch)', async () => {
   const ir = randomIR(tinyVit(), 21);
   const model = await openModel(encodeModel(exportModel(ir, 'ort')), { threads: 1 });
-  const x = nhwcToNchw(randomImages(5, 16, 3));
+  const x = nhwcToNchw(randomImages(5, 16, { seed: 3, layout: 'nhwc' }));
   const all = await model.run(x);
   const per = 3 * 16 * 16;
   const one = await model.run({ dims: [1, 3, 16, 16], data: x.data.subarray(2 * per, 3 * per) });

@@ -13,7 +13,7 @@ import { cpuClass, defaultFusions, describeFusions, MEASURED, parseFusions } fro
 import { encodeModel } from '../../src/formats/onnx.js';
 import { openModel } from '../../src/engines/create.js';
 import { referenceForward, relativeError } from '../../src/reference/forward.js';
-import { randomImages } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { nhwcToNchw } from '../../src/tensor.js';
 import { quantize } from '../../src/compress/quantize/index.js';
 import { sqnr } from '../../src/compress/quantize/int8.js';
@@ -45,7 +45,7 @@ async function run(bytes: Uint8Array, x: Float32Array, dims: number[]): Promise<
 for (const [name, ir] of models) {
   test(`${name}: every fusion combination matches the float64 reference (1e-4)`, async () => {
     const n = 3, R = ir.config.resolution;
-    const x = randomImages(n, R, 11);
+    const x = randomImages(n, R, { seed: 11, layout: 'nhwc' });
     const ref = referenceForward(ir, x).data;
     const nchw = nhwcToNchw(x);
     for (const f of combos) {
@@ -59,7 +59,7 @@ for (const [name, ir] of models) {
 test('ToMe graphs: every fusion combination matches the float64 reference (1e-4)', async () => {
   const ir = randomIR(tinyVit({ resolution: 24 }), 3);
   const merged = withMergeSchedule(ir, [2, 2]);
-  const x = randomImages(2, 24, 5);
+  const x = randomImages(2, 24, { seed: 5, layout: 'nhwc' });
   const ref = referenceForward(merged, x).data;
   const nchw = nhwcToNchw(x);
   for (const f of combos) {
@@ -71,7 +71,7 @@ test('ToMe graphs: every fusion combination matches the float64 reference (1e-4)
 test('dynamic INT8 of every fusion combination stays close to the float reference', async () => {
   const ir = randomIR(tinyVit({ hidden: 64, mlp: 128, heads: 4, classes: 10 }), 8);
   const n = 32, R = ir.config.resolution;
-  const x = randomImages(n, R, 9);
+  const x = randomImages(n, R, { seed: 9, layout: 'nhwc' });
   const ref = referenceForward(ir, x).data;
   const nchw = nhwcToNchw(x);
   const C = ir.config.classes;
@@ -116,7 +116,7 @@ test('--fusions parsing and the CPU classes the defaults are keyed by', () => {
 test('unfuse: rewriting fused nodes into standard ops keeps the function (fp32, ToMe attention bias included)', async () => {
   const { unfuse } = await import('../../src/graph/unfuse.js');
   const ir = withMergeSchedule(randomIR(tinyVit({ resolution: 24, gelu: 'erf' }), 12), [2, 1]);
-  const x = nhwcToNchw(randomImages(2, 24, 13));
+  const x = nhwcToNchw(randomImages(2, 24, { seed: 13, layout: 'nhwc' }));
   const fused = exportModel(ir, 'ort', { fusions: ALL_FUSIONS });
   const ref = await run(encodeModel(fused), x.data, x.dims);
   for (const keep of combos) {

@@ -12,7 +12,7 @@ import { ALL_FUSIONS } from '../../src/export/layers.js';
 import { encodeModel } from '../../src/formats/onnx.js';
 import { openModel } from '../../src/engines/create.js';
 import { referenceForward, relativeError, type ReferenceOptions } from '../../src/reference/forward.js';
-import { randomImages } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { nhwcToNchw, permute4, type Tensor } from '../../src/tensor.js';
 import { loadCheckpoint } from '../../src/models/checkpoint.js';
 import type { ModelIR } from '../../src/models/ir.js';
@@ -37,7 +37,7 @@ async function onnxLogits(ir: ModelIR, style: GraphStyle, nhwc: Tensor): Promise
   }
 }
 
-async function check(ir: ModelIR, style: GraphStyle, x = randomImages(3, ir.config.resolution, 11)): Promise<number> {
+async function check(ir: ModelIR, style: GraphStyle, x = randomImages(3, ir.config.resolution, { seed: 11, layout: 'nhwc' })): Promise<number> {
   const got = await onnxLogits(ir, style, x);
   const err = relativeError(got, referenceForward(ir, x).data);
   assert.ok(err <= TOL, `relative error ${err} > ${TOL}`);
@@ -81,7 +81,7 @@ for (const [name, make] of variants) {
 
 test('ToMe changes the output (the merge is really applied), and r = 0 is the unmerged model', async () => {
   const ir = randomIR(tinyVit({ classifier: 'gap' }), 1);
-  const x = randomImages(2, 16, 3);
+  const x = randomImages(2, 16, { seed: 3, layout: 'nhwc' });
   const plain = referenceForward(ir, x).data;
   assert.ok(relativeError(referenceForward(withMergeSchedule(ir, 4), x).data, plain) > 1e-3);
   const zero = withMergeSchedule(ir, 0);
@@ -138,7 +138,7 @@ function tiedModel(classifier: 'token' | 'gap'): ModelIR {
 for (const classifier of ['token', 'gap'] as const) {
   test(`tie rule (${classifier}): the lowest index wins, in both graph styles as in the reference`, async () => {
     const ir = tiedModel(classifier);
-    const x = randomImages(2, 16, 11);
+    const x = randomImages(2, 16, { seed: 11, layout: 'nhwc' });
     const ref = (o: ReferenceOptions) => referenceForward(ir, x, o).data;
     const lowest = ref({ mergeTies: 'lowest' }), highest = ref({ mergeTies: 'highest' });
     const gap = relativeError(highest, lowest);
@@ -214,7 +214,7 @@ test('the portable ToMe graph runs in onnxruntime-web (WebAssembly) and matches 
   web.env.wasm.numThreads = 1;
   web.env.logLevel = 'error';
   const ir = withMergeSchedule(randomIR(tinyVit({ classifier: 'gap' }), 1), [3, 2]);
-  const x = randomImages(2, 16, 4), t = nhwcToNchw(x);
+  const x = randomImages(2, 16, { seed: 4, layout: 'nhwc' }), t = nhwcToNchw(x);
   const s = await web.InferenceSession.create(encodeModel(exportModel(ir, 'portable')), { executionProviders: ['wasm'] });
   try {
     const out = await s.run({ pixels: new web.Tensor('float32', t.data, t.dims) });

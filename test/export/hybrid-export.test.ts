@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import type { VitConfig } from '../../src/models/config.js';
 import { randomIR } from '../../src/models/random.js';
 import { exportModel } from '../../src/export/index.js';
-import { randomImages, verifyExport } from '../../src/export/verify.js';
+import { verifyExport } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { standardizeKernel, unstandardizeKernel } from '../../src/export/resnet.js';
 import { irFromOnnx } from '../../src/compress/prune/from-onnx.js';
 import { openModel } from '../../src/engines/create.js';
@@ -42,7 +43,7 @@ test('the stem is standard ONNX ops with the standardized kernels folded in; bat
   for (const op of ['Conv', 'InstanceNormalization', 'MaxPool', 'Relu']) assert.ok(ops.has(`ai.onnx:${op}`), op);
   assert.ok([...ops].every((o) => o.startsWith('ai.onnx:')), [...ops].join());
   assert.ok(proto.graph!.initializer!.some((t) => t.name === 'block2/unit1/conv2/kernel_std'));
-  const x = randomImages(3, 32, 11);
+  const x = randomImages(3, 32, { seed: 11, layout: 'nhwc' });
   const model = await openModel(proto, { threads: 1 });
   const got = await model.run(nhwcToNchw(x));
   await model.release();
@@ -72,7 +73,7 @@ test('a hybrid export reads back to an IR that exports to the same function (pru
     const r = await verifyExport(back, exportModel(back, style), 2);
     assert.ok(r.relativeError <= 1e-4);
     // Same logits as the original model's reference.
-    const x = randomImages(2, 36, 1);
+    const x = randomImages(2, 36, { seed: 1, layout: 'nhwc' });
     assert.ok(relativeError(referenceForward(back, x).data, referenceForward(ir, x).data) < 1e-4);
   }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomIR } from '../../src/models/random.js';
 import { exportModel } from '../../src/export/index.js';
-import { randomImages } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { nhwcToNchw } from '../../src/tensor.js';
 import { quantize } from '../../src/compress/quantize/index.js';
 import { pruneStructured } from '../../src/compress/prune/reconstruct-model.js';
@@ -12,7 +12,7 @@ import { maxRelDiff, ortLogits, randomCalibration } from './fixtures.js';
 for (const [name, ir] of [['ViT', randomIR(tinyVit({ hidden: 64, mlp: 128 }), 51)], ['Mixer', randomIR(tinyMixer({ hidden: 64, channelsMlp: 128 }), 52)]] as const) {
   test(`${name}: a pruned model quantizes (dynamic INT8) like any export, and its INT8 logits stay close`, async () => {
     const r = await pruneStructured(ir, randomCalibration(16, 32), { method: 'structured', targetFlops: 0.7 });
-    const px = nhwcToNchw(randomImages(4, 16, 3));
+    const px = nhwcToNchw(randomImages(4, 16, { seed: 3, layout: 'nhwc' }));
     for (const style of ['ort', 'portable'] as const) {
       const fp32 = exportModel(r.ir, style);
       const q = await quantize(fp32, { mode: 'dynamic', include: ['head'] });

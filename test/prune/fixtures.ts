@@ -1,7 +1,7 @@
 /** Shared bits of the pruning tests: random calibration batches and logits from ORT. */
 import { openModel } from '../../src/engines/create.js';
 import { exportModel, type GraphStyle } from '../../src/export/index.js';
-import { randomImages } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { encodeModel, type ModelProto } from '../../src/formats/onnx.js';
 import type { ModelIR } from '../../src/models/ir.js';
 import { nhwcToNchw, type Tensor } from '../../src/tensor.js';
@@ -9,7 +9,7 @@ import type { Calibration } from '../../src/compress/prune/capture.js';
 
 export function randomCalibration(side: number, images = 48, batch = 16, seed = 20): Calibration {
   const batches: Tensor[] = [];
-  for (let i = 0; i < images; i += batch) batches.push(nhwcToNchw(randomImages(Math.min(batch, images - i), side, seed + i)));
+  for (let i = 0; i < images; i += batch) batches.push(nhwcToNchw(randomImages(Math.min(batch, images - i), side, { seed: seed + i, layout: 'nhwc' })));
   return { batches, images, name: 'random' };
 }
 

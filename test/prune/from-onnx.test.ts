@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportModel } from '../../src/export/index.js';
-import { randomImages } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { buildModel, GraphBuilder, onnx, rawTensor, DataType } from '../../src/formats/onnx.js';
 import { randomIR } from '../../src/models/random.js';
 import { expectedShapes } from '../../src/models/layout.js';
@@ -31,7 +31,7 @@ for (const [name, make] of variants) {
         assert.deepEqual(back.weights.get(k)!.data, ir.weights.get(k)!.data, k);
       }
       // IR -> export -> IR -> export (both styles) computes the same logits.
-      const px = nhwcToNchw(randomImages(3, ir.config.resolution, 7));
+      const px = nhwcToNchw(randomImages(3, ir.config.resolution, { seed: 7, layout: 'nhwc' }));
       const want = await ortLogits(ir, px, 'ort');
       for (const s2 of ['ort', 'portable'] as const) {
         const got = await ortLogits(back, px, s2);

@@ -5,7 +5,8 @@ import { expectedShapes } from '../../src/models/layout.js';
 import { vitLayer, mixerLayer, type VitConfig, type MixerConfig } from '../../src/models/config.js';
 import { totalMacs } from '../../src/analyze/macs.js';
 import { referenceForward, relativeError } from '../../src/reference/forward.js';
-import { randomImages, verifyExport } from '../../src/export/verify.js';
+import { verifyExport } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { exportModel } from '../../src/export/index.js';
 import type { ModelIR } from '../../src/models/ir.js';
 import { isUserError } from '../../src/errors.js';
@@ -59,7 +60,7 @@ for (const [name, ir] of [
     } else {
       assert.deepEqual([mixerLayer(c, 0).tokensMlp, mixerLayer(c, 1).tokensMlp], [5, 5]);
     }
-    const x = randomImages(2, ir.config.resolution, 3);
+    const x = randomImages(2, ir.config.resolution, { seed: 3, layout: 'nhwc' });
     const err = relativeError(referenceForward(pruned, x).data, referenceForward(zeroDropped(ir, keep), x).data);
     assert.ok(err < 1e-12, `relative error ${err}`);
     // Both export styles of the pruned model match the float64 reference.
@@ -96,7 +97,7 @@ for (const [name, base] of [['ViT', randomIR(tinyVit(), 21)], ['Mixer', randomIR
     }
     // Remove exactly the dead units: one ratio per sublayer is not expressible, so remove 25% uniformly
     // where 25% of the units are dead (the fixture kills every 4th unit).
-    const x = randomImages(3, ir.config.resolution, 5);
+    const x = randomImages(3, ir.config.resolution, { seed: 5, layout: 'nhwc' });
     const want = referenceForward(ir, x).data;
     for (const reconstruct of [false, true]) {
       const r = await pruneStructured(ir, calib, { method: 'structured', ratio: 0.25, ranking: 'uniform', reconstruct });
@@ -116,7 +117,7 @@ for (const [name, base] of [['ViT', randomIR(tinyVit(), 21)], ['Mixer', randomIR
 test('FLOPs targets are met, uniformly and with a global ranking; the refit brings the outputs closer', async () => {
   const ir = randomIR(tinyVit({ layers: 3 }), 31);
   const calib = randomCalibration(16, 64);
-  const x = randomImages(6, 16, 99);
+  const x = randomImages(6, 16, { seed: 99, layout: 'nhwc' });
   const want = referenceForward(ir, x).data;
   for (const ranking of ['uniform', 'global'] as const) {
     const r = await pruneStructured(ir, calib, { method: 'structured', targetFlops: 0.75, ranking });

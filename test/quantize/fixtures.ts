@@ -3,7 +3,8 @@ import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { exportModel, type GraphStyle } from '../../src/export/index.js';
 import { encodeModel, loadModel, onnx, type ModelProto } from '../../src/formats/onnx.js';
-import { gaussian, randomIR, rng } from '../../src/models/random.js';
+import { randomIR } from '../../src/models/random.js';
+import { randomImages } from '../../src/data/random-images.js';
 import type { ModelConfig } from '../../src/models/config.js';
 import type { Tensor } from '../../src/tensor.js';
 import { packagePath } from '../../src/util/paths.js';
@@ -21,8 +22,7 @@ export async function foreign(which: 'torchvision' | 'hf'): Promise<ModelProto> 
 
 /** Images in the model's [-1, 1] input range. */
 export function images(n: number, side: number, seed = 5): Tensor {
-  const r = gaussian(rng(seed));
-  return { dims: [n, 3, side, side], data: Float32Array.from({ length: n * 3 * side * side }, () => Math.max(-1, Math.min(1, 0.6 * r()))) };
+  return randomImages(n, side, { seed, std: 0.6 });
 }
 
 export function batches(count: number, batch: number, side: number, seed = 9): Tensor[] {

@@ -12,7 +12,7 @@ import { exportModel } from '../../src/export/index.js';
 import { randomIR } from '../../src/models/random.js';
 import { referenceForward } from '../../src/reference/forward.js';
 import { nhwcToNchw, type Tensor } from '../../src/tensor.js';
-import { randomImages } from '../../src/export/verify.js';
+import { randomImages } from '../../src/data/random-images.js';
 import { analyze, arraySource, META_QUANTIZATION, quantize, stemConvs } from '../../src/compress/quantize/index.js';
 import { decideStem } from '../../src/compress/quantize/stem.js';
 import { Graph } from '../../src/graph/graph.js';
@@ -36,9 +36,9 @@ const CASES = [
 ] as const;
 const FLOAT_STEM = { sqnr: 40, agree: 0.95 };
 const N = 64;
-const nhwc = randomImages(N, 32, 21);
+const nhwc = randomImages(N, 32, { seed: 21, layout: 'nhwc' });
 const x: Tensor = nhwcToNchw(nhwc);
-const calib = arraySource('random', [0, 1, 2, 3].map((i) => nhwcToNchw(randomImages(8, 32, 40 + i))));
+const calib = arraySource('random', [0, 1, 2, 3].map((i) => nhwcToNchw(randomImages(8, 32, { seed: 40 + i, layout: 'nhwc' }))));
 
 /** Logits minus each class's mean over the images: the part that depends on the image. */
 function centred(a: ArrayLike<number>, classes: number): Float32Array {
