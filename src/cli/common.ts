@@ -97,7 +97,8 @@ export function parseBytes(flag: string) {
 }
 
 export type DurationUnit = 'us' | 'ms' | 's';
-const UNIT_SECONDS: Record<string, number> = { us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, min: 60, h: 3600 };
+/** Microseconds per unit (integers: no rounding error in 2s → 2000 ms). */
+const UNIT_US: Record<string, number> = { us: 1, 'µs': 1, ms: 1e3, s: 1e6, m: 6e7, min: 6e7, h: 3.6e9 };
 
 /**
  * A duration, one parser for every duration flag: a number with a unit (`250us`, `500ms`, `30s`,
@@ -108,7 +109,7 @@ export function durationArg(flag: string, unit: DurationUnit, o: { allowZero?: b
   return (v: string): number => {
     const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(us|µs|ms|s|m|min|h)?\s*$/i.exec(v);
     if (!m) throw new InvalidArgumentError(`${flag} must be a duration such as 500ms, 30s or 2m (a bare number is ${unit}), not '${v}'`);
-    const x = Number(m[1]) * (m[2] ? UNIT_SECONDS[m[2].toLowerCase()]! / UNIT_SECONDS[unit]! : 1);
+    const x = Number(m[1]) * (m[2] ? UNIT_US[m[2].toLowerCase()]! / UNIT_US[unit]! : 1);
     if (!(x > 0) && !(o.allowZero && x === 0)) throw new InvalidArgumentError(`${flag} must be ${o.allowZero ? '>= 0' : '> 0'}, not '${v}'`);
     if (o.min !== undefined && x < o.min) throw new InvalidArgumentError(`${flag} must be at least ${o.min}${unit}, not '${v}'`);
     return x;
