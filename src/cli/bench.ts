@@ -114,56 +114,56 @@ export function register(program: Command): void {
     if (typeof v === 'string') setOption(c, 'report', '--report', v);
   });
   cmd.action(async (models: string[], o: Opts) => {
-      if (o.findBatch && o.memoryBudget === undefined) throw new UserError('--find-batch needs --memory-budget (e.g. --memory-budget 1.5GB)');
-      if (!o.findBatch && (o.memoryBudget !== undefined || o.latencySlo !== undefined)) {
-        throw new UserError('--memory-budget and --latency-slo belong to --find-batch');
-      }
-      for (const f of [o.json, o.report, o.chart]) if (typeof f === 'string') await assertWritable(f);
-      const { benchProgress } = await import('../bench/progress.js');
-      const onProgress = o.quiet ? undefined : benchProgress();
-      let profile = null;
-      if (o.probeHw) {
-        const { probeHardware, saveHwProfile, toHardwareProfile } = await import('../bench/hw.js');
-        if (!o.quiet) process.stderr.write('measuring the hardware profile (vitopt hw) …\n');
-        const p = await probeHardware({ threads: Math.max(...(o.threads ?? [availableParallelism()])) || availableParallelism() });
-        await saveHwProfile(p);
-        profile = toHardwareProfile(p);
-      } else if (o.hw) {
-        const { loadHwProfile, toHardwareProfile } = await import('../bench/hw.js');
-        const p = await loadHwProfile();
-        profile = p ? toHardwareProfile(p) : null;
-      }
-      const common = {
-        models, engines: o.engine, threads: o.threads, workers: o.workers, graphs: o.graph,
-        session: { graphOptimization: o.graphOpt, arena: o.arena, memPattern: o.memPattern, spinning: o.spinning, executionMode: o.executionMode,
-          interOpThreads: o.interOpThreads },
-        duration: o.duration, iterations: o.iterations, warmup: o.warmup, memoryLimitBytes: o.memoryLimit, timeoutS: o.timeout,
-        profile, onProgress,
-      };
-      let report: unknown, markdown: string, svg: string;
-      if (o.findBatch) {
-        const { findBatch, renderBatchMarkdown } = await import('../bench/batch.js');
-        const { batchChartSvg } = await import('../bench/chart.js');
-        const r = await findBatch({ ...common, repeats: o.repeats ?? 1, memoryBudgetBytes: o.memoryBudget!, latencySloMs: o.latencySlo, maxBatch: o.maxBatch });
-        report = r;
-        markdown = renderBatchMarkdown(r);
-        svg = batchChartSvg(r.searches);
-      } else {
-        const { runBench } = await import('../bench/runner.js');
-        const { renderMarkdown } = await import('../bench/report.js');
-        const { benchChartSvg } = await import('../bench/chart.js');
-        const r = await runBench({ ...common, batches: o.batch, repeats: o.repeats, baseline: o.baseline });
-        report = r;
-        markdown = renderMarkdown(r);
-        svg = benchChartSvg(r);
-      }
-      if (o.chart) {
-        const { writeChart } = await import('../bench/chart.js');
-        await writeChart(o.chart, svg);
-      }
-      if (o.report) await writeFileAtomic(o.report, markdown);
-      if (typeof o.json === 'string') await writeFileAtomic(o.json, JSON.stringify(report, null, 2) + '\n');
-      if (o.json === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      else process.stdout.write(markdown);
-    });
+    if (o.findBatch && o.memoryBudget === undefined) throw new UserError('--find-batch needs --memory-budget (e.g. --memory-budget 1.5GB)');
+    if (!o.findBatch && (o.memoryBudget !== undefined || o.latencySlo !== undefined)) {
+      throw new UserError('--memory-budget and --latency-slo belong to --find-batch');
+    }
+    for (const f of [o.json, o.report, o.chart]) if (typeof f === 'string') await assertWritable(f);
+    const { benchProgress } = await import('../bench/progress.js');
+    const onProgress = o.quiet ? undefined : benchProgress();
+    let profile = null;
+    if (o.probeHw) {
+      const { probeHardware, saveHwProfile, toHardwareProfile } = await import('../bench/hw.js');
+      if (!o.quiet) process.stderr.write('measuring the hardware profile (vitopt hw) …\n');
+      const p = await probeHardware({ threads: Math.max(...(o.threads ?? [availableParallelism()])) || availableParallelism() });
+      await saveHwProfile(p);
+      profile = toHardwareProfile(p);
+    } else if (o.hw) {
+      const { loadHwProfile, toHardwareProfile } = await import('../bench/hw.js');
+      const p = await loadHwProfile();
+      profile = p ? toHardwareProfile(p) : null;
+    }
+    const common = {
+      models, engines: o.engine, threads: o.threads, workers: o.workers, graphs: o.graph,
+      session: { graphOptimization: o.graphOpt, arena: o.arena, memPattern: o.memPattern, spinning: o.spinning, executionMode: o.executionMode,
+        interOpThreads: o.interOpThreads },
+      duration: o.duration, iterations: o.iterations, warmup: o.warmup, memoryLimitBytes: o.memoryLimit, timeoutS: o.timeout,
+      profile, onProgress,
+    };
+    let report: unknown, markdown: string, svg: string;
+    if (o.findBatch) {
+      const { findBatch, renderBatchMarkdown } = await import('../bench/batch.js');
+      const { batchChartSvg } = await import('../bench/chart.js');
+      const r = await findBatch({ ...common, repeats: o.repeats ?? 1, memoryBudgetBytes: o.memoryBudget!, latencySloMs: o.latencySlo, maxBatch: o.maxBatch });
+      report = r;
+      markdown = renderBatchMarkdown(r);
+      svg = batchChartSvg(r.searches);
+    } else {
+      const { runBench } = await import('../bench/runner.js');
+      const { renderMarkdown } = await import('../bench/report.js');
+      const { benchChartSvg } = await import('../bench/chart.js');
+      const r = await runBench({ ...common, batches: o.batch, repeats: o.repeats, baseline: o.baseline });
+      report = r;
+      markdown = renderMarkdown(r);
+      svg = benchChartSvg(r);
+    }
+    if (o.chart) {
+      const { writeChart } = await import('../bench/chart.js');
+      await writeChart(o.chart, svg);
+    }
+    if (o.report) await writeFileAtomic(o.report, markdown);
+    if (typeof o.json === 'string') await writeFileAtomic(o.json, JSON.stringify(report, null, 2) + '\n');
+    if (o.json === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    else process.stdout.write(markdown);
+  });
 }

@@ -37,21 +37,21 @@ export function register(program: Command): void {
   deprecated(cmd, new Option('--seconds <s>', 'old spelling of --duration').argParser(durationArg('--seconds', 's')), '--duration',
     (v, c) => setOption(c, 'duration', '--duration', v));
   cmd.action(async (o: Opts) => {
-      if (typeof o.json === 'string') await assertWritable(o.json);
-      const { probeHardware, saveHwProfile, loadHwProfile, hwCachePath, renderHw } = await import('../bench/hw.js');
-      if (o.show) {
-        const p = await loadHwProfile();
-        if (!p) throw new UserError(`${hwCachePath()}: no hardware profile for this machine yet (run 'vitopt hw')`);
-        await emit(p, renderHw(p, hwCachePath()), o.json);
-        return;
-      }
-      const seconds = o.duration;
-      const p = await probeHardware({
-        threads: o.threads, seconds: seconds ?? (o.quick ? 0.1 : undefined), bandwidthBytes: o.bandwidthSize ?? (o.quick ? 16 * 2 ** 20 : undefined),
-        matmulShapes: o.quick ? [[256, 256, 256]] : undefined, wasm: o.wasm,
-        onProgress: o.quiet ? undefined : (s) => process.stderr.write(`measuring ${s} …\n`),
-      });
-      const file = o.cache ? await saveHwProfile(p) : undefined;
-      await emit(p, renderHw(p, file), o.json);
+    if (typeof o.json === 'string') await assertWritable(o.json);
+    const { probeHardware, saveHwProfile, loadHwProfile, hwCachePath, renderHw } = await import('../bench/hw.js');
+    if (o.show) {
+      const p = await loadHwProfile();
+      if (!p) throw new UserError(`${hwCachePath()}: no hardware profile for this machine yet (run 'vitopt hw')`);
+      await emit(p, renderHw(p, hwCachePath()), o.json);
+      return;
+    }
+    const seconds = o.duration;
+    const p = await probeHardware({
+      threads: o.threads, seconds: seconds ?? (o.quick ? 0.1 : undefined), bandwidthBytes: o.bandwidthSize ?? (o.quick ? 16 * 2 ** 20 : undefined),
+      matmulShapes: o.quick ? [[256, 256, 256]] : undefined, wasm: o.wasm,
+      onProgress: o.quiet ? undefined : (s) => process.stderr.write(`measuring ${s} …\n`),
     });
+    const file = o.cache ? await saveHwProfile(p) : undefined;
+    await emit(p, renderHw(p, file), o.json);
+  });
 }

@@ -86,21 +86,21 @@ export function register(program: Command): void {
   deprecated(cmd, new Option('--limit <n>', 'old spelling of --pool-size').argParser(intArg('--limit')), '--pool-size', (v, c) => setOption(c, 'poolSize', '--pool-size', v));
   deprecated(cmd, enumOption('--input <kind>', 'old spelling of --payload', ['pixels', 'bytes']), '--payload', (v, c) => setOption(c, 'payload', '--payload', v));
   cmd.action(async (url: string, o: Flags) => {
-      for (const f of [o.csv, o.chart, typeof o.json === 'string' ? o.json : undefined]) if (f) await assertWritable(f);
-      const { runLoadtest, renderText, renderCsv, latencyChartSvg } = await import('../loadtest/index.js');
-      const report = await runLoadtest({
-        url, model: o.model, concurrency: o.concurrency, rate: o.rate, distribution: o.distribution, durationS: o.duration, requests: o.requests,
-        windowMs: o.windowMs, stabilityPct: o.stabilityPct, maxWindows: o.maxWindows, images: o.images, input: o.payload, format: o.format,
-        batchSize: o.batchSize, limit: o.poolSize, expect: o.expect, tieTolerance: o.tieTolerance, requestTimeoutMs: o.requestTimeoutMs,
-        maxInflight: o.maxInflight, bucketMs: o.timelineMs,
-        onProgress: o.quiet ? undefined : (line) => process.stderr.write(`loadtest: ${line}\n`),
-      });
-      const { writeFileAtomic } = await import('../util/atomic.js');
-      if (o.csv) await writeFileAtomic(o.csv, renderCsv(report));
-      if (o.chart) {
-        const { writeChart } = await import('../bench/chart.js');
-        await writeChart(o.chart, latencyChartSvg(report));
-      }
-      await emit(report, renderText(report), o.json);
+    for (const f of [o.csv, o.chart, typeof o.json === 'string' ? o.json : undefined]) if (f) await assertWritable(f);
+    const { runLoadtest, renderText, renderCsv, latencyChartSvg } = await import('../loadtest/index.js');
+    const report = await runLoadtest({
+      url, model: o.model, concurrency: o.concurrency, rate: o.rate, distribution: o.distribution, durationS: o.duration, requests: o.requests,
+      windowMs: o.windowMs, stabilityPct: o.stabilityPct, maxWindows: o.maxWindows, images: o.images, input: o.payload, format: o.format,
+      batchSize: o.batchSize, limit: o.poolSize, expect: o.expect, tieTolerance: o.tieTolerance, requestTimeoutMs: o.requestTimeoutMs,
+      maxInflight: o.maxInflight, bucketMs: o.timelineMs,
+      onProgress: o.quiet ? undefined : (line) => process.stderr.write(`loadtest: ${line}\n`),
     });
+    const { writeFileAtomic } = await import('../util/atomic.js');
+    if (o.csv) await writeFileAtomic(o.csv, renderCsv(report));
+    if (o.chart) {
+      const { writeChart } = await import('../bench/chart.js');
+      await writeChart(o.chart, latencyChartSvg(report));
+    }
+    await emit(report, renderText(report), o.json);
+  });
 }
