@@ -77,7 +77,8 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
   if (o.ridge !== undefined && !(o.ridge > 0)) throw new UserError(`--ridge ${o.ridge}: must be positive`);
   // Cheap checks first: flags, output paths, data specs; then the model; then the work.
   const calibrated = o.data !== undefined || o.calibrationData !== undefined;
-  lib.validatePruneOptions(options, calibrated || !lib.isStructured(method));
+  // The library's own check names only --data; the CLI names both ways of giving calibration images.
+  lib.validatePruneOptions(options, true);
   if (lib.isStructured(method) && !calibrated) {
     throw new UserError(`--method ${method}: needs calibration images: --calibration-data <spec>, or --data <spec> (calibrates on its training split)`);
   }

@@ -207,3 +207,25 @@ test('commander\'s parse errors read like the commands\' own: one line, `vitopt:
   ];
   for (const [args, re] of cases) oneLineError(runCli(args), re);
 });
+
+test('--json with a file writes the JSON there and prints the text; a --json file that cannot be written fails first', () => {
+  const dir = tmp();
+  const file = path.join(dir, 'models.json');
+  const r = runCli(['models', '--json', file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Reference models/);
+  assert.ok((JSON.parse(readFileSync(file, 'utf8')) as unknown[]).length > 2);
+  oneLineError(runCli(['analyze', 'ViT-B_16', '--json', path.join(dir, 'no', 'such', 'dir', 'a.json')]), /^vitopt: .*no[/\\]such[/\\]dir/);
+});
+
+test('--calibration-data is checked where it cannot apply, and read before any work where it does', () => {
+  const dir = tmp();
+  oneLineError(runCli(['prune', 'fashion-vit', '-o', path.join(dir, 'm.onnx'), '--method', 'magnitude', '--ratio', '0.5', '--calibration-data', 'fashion-mnist-subset']),
+    /^vitopt: --calibration-data: --method magnitude is not calibrated/);
+  oneLineError(runCli(['prune', 'fashion-vit', '-o', path.join(dir, 'm.onnx'), '--method', 'heads', '--ratio', '0.3']),
+    /^vitopt: --method heads: needs calibration images: --calibration-data <spec>, or --data <spec>/);
+  oneLineError(runCli(['quantize', 'fashion-vit', '-o', path.join(dir, 'q.onnx'), '--mode', 'dynamic', '--calibration-data', 'fashion-mnist-subset']),
+    /^vitopt: --calibration-\*: only static mode is calibrated/);
+  oneLineError(runCli(['tune', 'fashion-vit', '--data', 'fashion-mnist-subset', '--calibration-data', 'no-such-dir/', '-o', path.join(dir, 't'),
+    '--store', path.join(dir, 'runs.db')]), /no-such-dir/);
+});
