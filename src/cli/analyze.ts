@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .option('--int8-gops <n>', 'int8 matmul ceiling, GOP/s', positive('--int8-gops'))
     .option('--mem-gbs <n>', 'memory bandwidth, GB/s', positive('--mem-gbs'))
     .option('--merge-tokens <r>', 'Token Merging: r tokens merged in every block, or r0,r1,... one per layer (ViT; exact MACs per block)')
-    .addOption(jsonOption())
+    .addOption(jsonOption('the report', { wasFlag: true }))
     .action(async (spec: string, o: Opts) => {
       if (typeof o.json === 'string') await assertWritable(o.json);
       const merge = o.mergeTokens === undefined ? undefined : parseMergeTokens(o.mergeTokens);

@@ -121,7 +121,7 @@ export function register(program: Command): void {
     .option('--merge-tokens <r>', 'Token Merging (ToMe, ViT only): merge r tokens in every block, or r0,r1,... one per layer (0 = none); docs/token-merging.md')
     .addOption(enumOption('--merge-pool <kind>', 'gap models with --merge-tokens: mean of the merged tokens (default weighted: by token size)', MERGE_POOLS))
     .addOption(enumOption('--format <f>', 'onnx (default), or transformers.js: a folder that @huggingface/transformers loads (fp32 + INT8); docs/browser.md', ['onnx', 'transformers.js']))
-    .addOption(jsonOption());
+    .addOption(jsonOption('the report', { wasFlag: true }));
   addPortableAlias(cmd)
     .action(async (checkpoint: string | undefined, o: ConvertOptions) => {
       const r = await convert(checkpoint, o);

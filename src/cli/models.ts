@@ -88,7 +88,7 @@ export function formatModels(rows: readonly (ReferenceRow | ZooRow)[]): string {
 export function register(program: Command): void {
   program.command('models')
     .description('list the reference models (with their accuracy) and the zoo configurations (with exact parameter counts)')
-    .addOption(jsonOption('one row per model, kind "reference" or "zoo",'))
+    .addOption(jsonOption('one row per model, kind "reference" or "zoo",', { wasFlag: true }))
     .action(async (o: { json?: boolean | string }) => {
       const rows = listModels();
       await emit(rows, formatModels(rows), o.json);

@@ -5,7 +5,7 @@
  * one deprecation line on stderr naming the new spelling (`deprecated()` below; applied by the
  * preAction hook that src/cli/main.ts installs).
  */
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { DATA_SPEC_HELP } from '../data/data-spec.js';
 import { enumOption, GRAPH_OPT_LEVELS, intArg, PROVIDERS } from './common.js';
@@ -13,9 +13,19 @@ import { enumOption, GRAPH_OPT_LEVELS, intArg, PROVIDERS } from './common.js';
 // ---------------------------------------------------------------------------------------------
 // Reports and progress
 
-/** `--json [file]`: the report as JSON on stdout, or written to the file (the text still printed). */
-export function jsonOption(what = 'the report'): Option {
-  return new Option('--json [file]', `print ${what} as JSON (with a file: write the JSON there and print the text)`);
+/**
+ * `--json [file]`: the report as JSON on stdout, or written to the file (the text still printed).
+ * `wasFlag`: on the commands where --json used to be a plain flag, a script may have put it before a
+ * positional argument (`predict --json fashion-vit x.png`), which it would now take as the file; there
+ * the file must end in .json, so such a line fails at once with one line saying what to do instead.
+ */
+export function jsonOption(what = 'the report', o: { wasFlag?: boolean } = {}): Option {
+  const opt = new Option('--json [file]', `print ${what} as JSON (with a file: write the JSON there and print the text)`);
+  if (!o.wasFlag) return opt;
+  return opt.argParser((v: string) => {
+    if (!/\.json$/i.test(v)) throw new InvalidArgumentError(`the file must end in .json (to print JSON on stdout, put --json after the arguments)`);
+    return v;
+  });
 }
 
 /** `--report <file>`: the report as Markdown. */

@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .addOption(enumOption('--layout <layout>', '.npy tensor layout: nhwc ([n,H,W,3]) or nchw ([n,3,H,W])', ['nhwc', 'nchw'], 'nhwc'))
     .option('--batch <n>', 'images per model call', intArg('--batch'), DEFAULT_PREDICT_BATCH)
     .option('--resolution <px>', 'for a checkpoint: run at this resolution', intArg('--resolution'))
-    .addOption(jsonOption('the predictions'));
+    .addOption(jsonOption('the predictions', { wasFlag: true }));
   addEngineOptions(addNormalizationOptions(cmd)).action(async (spec: string, paths: string[], o: PredictCliOptions) => {
     const r = await runPredict(spec, paths, o);
     await emit(r, formatPredict(r), o.json);

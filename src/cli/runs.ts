@@ -166,7 +166,7 @@ function renderCompare(c: ReturnType<typeof compareRuns>): string {
 export function register(program: Command): void {
   const runs = program.command('runs')
     .description('the tuner\'s run store: list tune jobs, show one with its candidates, compare two candidates');
-  const storeOption = (c: Command) => c.option('--store <file>', 'the run store', DEFAULT_STORE).addOption(jsonOption());
+  const storeOption = (c: Command) => c.option('--store <file>', 'the run store', DEFAULT_STORE).addOption(jsonOption('the result', { wasFlag: true }));
 
   storeOption(runs.command('list')
     .description('the experiments (tune jobs) in the store, newest first'))

@@ -111,7 +111,7 @@ export function register(program: Command): void {
     .addOption(evalSizeOption())
     .option('--rounds <n>', 'interleaved speed rounds (default 3)', intArg('--rounds', 1))
     .option('--duration <time>', 'measured runs per speed measurement, e.g. 1.5s (default 1.5s; a bare number is seconds)', durationArg('--duration', 's'))
-    .addOption(jsonOption('report.json (and progress as JSON lines on stderr when on stdout)'))
+    .addOption(jsonOption('report.json (and progress as JSON lines on stderr when on stdout)', { wasFlag: true }))
     .addOption(reportOption('report.md (also in the output directory)'))
     .addOption(quietOption())
     .action(async (model: string, o: TuneCliOptions) => {

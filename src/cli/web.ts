@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'port for --serve (default 8080; 0 = any free port)', intArg('--port', 0), 8080)
     .option('--host <host>', 'interface for --serve', '127.0.0.1')
     .option('--no-isolation', 'serve without the cross-origin isolation headers (single-threaded WebAssembly)')
-    .addOption(jsonOption('the build report'))
+    .addOption(jsonOption('the build report', { wasFlag: true }))
     .addOption(quietOption())
     .action(async (model: string | undefined, o: WebOptions) => {
       if (o.serve !== undefined) {

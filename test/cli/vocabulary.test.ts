@@ -229,3 +229,11 @@ test('--calibration-data is checked where it cannot apply, and read before any w
   oneLineError(runCli(['tune', 'fashion-vit', '--data', 'fashion-mnist-subset', '--calibration-data', 'no-such-dir/', '-o', path.join(dir, 't'),
     '--store', path.join(dir, 'runs.db')]), /no-such-dir/);
 });
+
+test('where --json was a plain flag, a value before the arguments is not silently taken as the file', () => {
+  oneLineError(runCli(['predict', '--json', 'fashion-vit', 'shirt.png']),
+    /^vitopt: option '--json \[file\]' argument 'fashion-vit' is invalid\. the file must end in \.json \(to print JSON on stdout, put --json after the arguments\)/);
+  const r = runCli(['analyze', 'ViT-Ti_16', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout));
+});
