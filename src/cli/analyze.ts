@@ -5,6 +5,8 @@ import { isZooName, zooConfig } from '../models/zoo.js';
 import { analyze, renderText, withOverrides } from '../analyze/report.js';
 import { DEFAULT_PROFILE, type HardwareProfile } from '../analyze/roofline.js';
 import { emit, floatArg, intArg } from './common.js';
+import { jsonOption } from './options.js';
+import { assertWritable } from '../util/atomic.js';
 import { parseMergeTokens, withMergeConfig } from '../models/tome.js';
 
 /**
@@ -34,7 +36,7 @@ interface Opts {
   int8Gops?: number;
   memGbs?: number;
   mergeTokens?: string;
-  json?: boolean;
+  json?: boolean | string;
 }
 
 async function profileFrom(o: Opts): Promise<HardwareProfile> {
@@ -64,8 +66,9 @@ export function register(program: Command): void {
     .option('--int8-gops <n>', 'int8 matmul ceiling, GOP/s', positive('--int8-gops'))
     .option('--mem-gbs <n>', 'memory bandwidth, GB/s', positive('--mem-gbs'))
     .option('--merge-tokens <r>', 'Token Merging: r tokens merged in every block, or r0,r1,... one per layer (ViT; exact MACs per block)')
-    .option('--json', 'print the report object as JSON')
+    .addOption(jsonOption('the report', { wasFlag: true }))
     .action(async (spec: string, o: Opts) => {
+      if (typeof o.json === 'string') await assertWritable(o.json);
       const merge = o.mergeTokens === undefined ? undefined : parseMergeTokens(o.mergeTokens);
       const base = await loadConfig(spec);
       const over = withOverrides(base, { resolution: o.resolution, classes: o.classes });

@@ -4,7 +4,6 @@ import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../errors.js';
 import type { EngineOptions } from '../engines/options.js';
 import type { Normalization } from '../data/preprocess.js';
-import type { Command } from 'commander';
 
 export function intArg(name: string, min = 1) {
   return (v: string): number => {
@@ -46,26 +45,6 @@ export async function assertOutputs(o: { output: string; report?: string; json?:
   if (typeof o.json === 'string') await assertWritable(o.json);
 }
 
-/** The options of commands that write a compressed model and report on it (quantize, prune). */
-export function addCompressionReportOptions(cmd: Command): Command {
-  return cmd
-    .option('--no-bench', 'skip the side-by-side throughput measurement')
-    .option('--bench-batch <n>', 'batch size of the throughput measurement', intArg('--bench-batch', 1), 8)
-    .option('--report <file>', 'also write the report as Markdown')
-    .option('--json [file]', 'print the report as JSON (or write it to file and print the text)');
-}
-
-/**
- * --mean / --std: the input statistics of a model trained with other than the official
- * (x − 127.5) / 127.5 (e.g. a PyTorch export with ImageNet mean/std), which a foreign ONNX file
- * does not say. On the [0, 1] pixel scale, three values or one for all channels.
- */
-export function addNormalizationOptions(cmd: Command): Command {
-  return cmd
-    .option('--mean <r,g,b>', 'pixel images: per-channel mean on the 0-1 scale (e.g. 0.485,0.456,0.406); default: the model\'s own, else the official (x - 127.5) / 127.5')
-    .option('--std <r,g,b>', 'pixel images: per-channel standard deviation on the 0-1 scale (e.g. 0.229,0.224,0.225); with --mean');
-}
-
 function channelTriple(flag: string, v: string, positive: boolean): [number, number, number] {
   const xs = v.split(',').map((t) => Number(t.trim()));
   if ((xs.length !== 1 && xs.length !== 3) || xs.some((x) => !Number.isFinite(x) || (positive && !(x > 0)))) {
@@ -81,31 +60,59 @@ export function normalizationFrom(o: { mean?: string; std?: string }): Normaliza
   return { mean: channelTriple('--mean', o.mean, false), std: channelTriple('--std', o.std, true) };
 }
 
-/** Adds the engine session options shared by every command that runs a model. */
-export function addEngineOptions(cmd: Command): Command {
-  return cmd
-    .option('--threads <n>', 'intra-op threads (0 = ONNX Runtime default)', intArg('--threads', 0))
-    .addOption(enumOption('--graph-opt <level>', 'graph optimization level', GRAPH_OPT_LEVELS))
-    .option('--no-arena', 'disable the CPU memory arena')
-    .addOption(enumOption('--provider <ep>', 'execution provider', PROVIDERS, 'cpu'));
-}
-
 export const GRAPH_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export const PROVIDERS = ['cpu', 'webgpu', 'cuda', 'tensorrt'] as const;
 
 /**
  * The engine options of a parsed command line. The values were checked by commander already; they are
  * checked again here because library callers and tests pass plain objects (a UserError, never a
- * model-file error: `--provider bogus` is a problem with the flag).
+ * model-file error: `--engine bogus` is a problem with the flag).
  */
 export function engineOptionsFrom(o: Record<string, unknown>): EngineOptions {
   const level = o.graphOpt === undefined ? undefined : oneOf('--graph-opt', String(o.graphOpt), GRAPH_OPT_LEVELS);
-  const provider = o.provider === undefined ? undefined : oneOf('--provider', String(o.provider), PROVIDERS);
+  // `engine` is the CLI's name; `provider` the older one (and EngineOptions' own), still accepted from library callers.
+  const name = o.engine ?? o.provider;
+  const provider = name === undefined ? undefined : oneOf('--engine', String(name), PROVIDERS);
   return {
     threads: o.threads as number | undefined,
     graphOptimization: level,
     arena: o.arena as boolean | undefined,
     provider,
+  };
+}
+
+/** '1.5GB', '800MiB', '2G', '512M', '1e9' → bytes (KB/MB/GB decimal, KiB/MiB/GiB binary, bare K/M/G binary). */
+export function parseBytes(flag: string) {
+  return (v: string): number => {
+    const m = /^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmgt]?)(i?)(b?)\s*$/i.exec(v);
+    if (!m) throw new InvalidArgumentError(`${flag} must be a size such as 1.5GB, 800MiB or 2G, not '${v}'`);
+    const n = Number(m[1]);
+    const unit = m[2]!.toLowerCase();
+    const exp = { '': 0, k: 1, m: 2, g: 3, t: 4 }[unit]!;
+    const binary = m[3] !== '' || (m[4] === '' && exp > 0);
+    const bytes = n * (binary ? 1024 : 1000) ** exp;
+    if (!(bytes > 0)) throw new InvalidArgumentError(`${flag} must be > 0`);
+    return bytes;
+  };
+}
+
+export type DurationUnit = 'us' | 'ms' | 's';
+/** Microseconds per unit (integers: no rounding error in 2s → 2000 ms). */
+const UNIT_US: Record<string, number> = { us: 1, 'µs': 1, ms: 1e3, s: 1e6, m: 6e7, min: 6e7, h: 3.6e9 };
+
+/**
+ * A duration, one parser for every duration flag: a number with a unit (`250us`, `500ms`, `30s`,
+ * `2m`, `1h`) or a bare number in the flag's own unit (the unit its name or help states: `--timeout-ms
+ * 5000`, `--duration 3`). Returned in that unit. Zero only where `allowZero` (e.g. "0 = none").
+ */
+export function durationArg(flag: string, unit: DurationUnit, o: { allowZero?: boolean; min?: number } = {}) {
+  return (v: string): number => {
+    const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(us|µs|ms|s|m|min|h)?\s*$/i.exec(v);
+    if (!m) throw new InvalidArgumentError(`${flag} must be a duration such as 500ms, 30s or 2m (a bare number is ${unit}), not '${v}'`);
+    const x = Number(m[1]) * (m[2] ? UNIT_US[m[2].toLowerCase()]! / UNIT_US[unit]! : 1);
+    if (!(x > 0) && !(o.allowZero && x === 0)) throw new InvalidArgumentError(`${flag} must be ${o.allowZero ? '>= 0' : '> 0'}, not '${v}'`);
+    if (o.min !== undefined && x < o.min) throw new InvalidArgumentError(`${flag} must be at least ${o.min}${unit}, not '${v}'`);
+    return x;
   };
 }
 

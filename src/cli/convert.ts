@@ -12,6 +12,7 @@ import { assertWritable } from '../util/atomic.js';
 import { verifyExport } from '../export/verify.js';
 import type { ModelIR } from '../models/ir.js';
 import { emit, enumOption, intArg, oneOf } from './common.js';
+import { addPortableAlias, graphOption, jsonOption } from './options.js';
 import { FileError } from '../errors.js';
 import { loadModel, metadata } from '../formats/onnx.js';
 import { META_CONFIG, META_STYLE } from '../models/metadata.js';
@@ -24,7 +25,7 @@ import { describeMerging, hasMerging, MERGE_POOLS, type MergePool, parseMergeTok
 interface ConvertOptions {
   output: string;
   resolution?: number;
-  portable?: boolean;
+  graph?: string;
   fusions?: string;
   config?: string;
   randomWeights?: boolean;
@@ -35,7 +36,7 @@ interface ConvertOptions {
   mergeTokens?: string;
   mergePool?: string;
   format?: string;
-  json?: boolean;
+  json?: boolean | string;
 }
 
 /** A vitopt .onnx export read back to its IR (so a pruned model can be re-exported, e.g. with ToMe), and its graph style. */
@@ -55,8 +56,11 @@ async function loadExport(file: string): Promise<{ ir: ModelIR; style: GraphStyl
 
 export async function convert(checkpoint: string | undefined, o: ConvertOptions) {
   const tjs = oneOf('--format', o.format ?? 'onnx', ['onnx', 'transformers.js'] as const) === 'transformers.js';
+  const graph = o.graph === undefined ? undefined : oneOf<GraphStyle>('--graph', o.graph, ['ort', 'portable']);
+  if (tjs && graph === 'ort') throw new UserError('--graph ort: --format transformers.js writes the portable graph (onnxruntime-web has no ORT contrib ops)');
   if (tjs) await assertExportDir(o.output);
   else await assertWritable(o.output);
+  if (typeof o.json === 'string') await assertWritable(o.json);
   // Syntax of the ToMe options first: nothing is read before a bad flag is reported.
   const merge = o.mergeTokens === undefined ? undefined : parseMergeTokens(o.mergeTokens);
   const pool = o.mergePool === undefined ? undefined : oneOf<MergePool>('--merge-pool', o.mergePool, MERGE_POOLS);
@@ -82,15 +86,15 @@ export async function convert(checkpoint: string | undefined, o: ConvertOptions)
     }
   }
   if (merge !== undefined) ir = withMergeSchedule(ir, merge, { pool });
-  // A vitopt .onnx input keeps its graph style unless --portable.
-  const style: GraphStyle = o.portable || tjs ? 'portable' : inputStyle;
+  // A vitopt .onnx input keeps its graph style unless --graph says otherwise.
+  const style: GraphStyle = tjs ? 'portable' : graph ?? inputStyle;
   if (tjs) {
     const r = await writeTransformersJs(ir, o.output);
     return { ...r, style, source: ir.source, config: ir.config, params: countParams(ir.config), verification: null };
   }
   const { parseFusions } = await import('../export/fusions.js');
   const fusions = o.fusions === undefined ? undefined : parseFusions(o.fusions) ?? undefined;
-  if (fusions && style === 'portable') throw new UserError('--fusions applies to the ONNX Runtime graph; a --portable graph has none');
+  if (fusions && style === 'portable') throw new UserError('--fusions applies to the ONNX Runtime graph; a portable graph has none');
   const model = exportModel(ir, style, { fusions });
   const verification = o.verify ? await verifyExport(ir, model) : null;
   const { files } = await saveModel(o.output, model, { external: o.externalData });
@@ -101,12 +105,12 @@ export async function convert(checkpoint: string | undefined, o: ConvertOptions)
 }
 
 export function register(program: Command): void {
-  program.command('convert')
+  const cmd = program.command('convert')
     .description('export a checkpoint (.npz, .safetensors, fashion-vit, fashion-mixer), a vitopt .onnx export, or a zoo config with random weights to ONNX')
     .argument('[checkpoint]', 'checkpoint path, reference model name, or an .onnx file written by vitopt (e.g. a pruned model)')
     .requiredOption('-o, --output <file>', 'output .onnx file (a folder with --format transformers.js)')
     .option('--resolution <px>', 'input side; resizes a ViT position embedding as the official loader does', intArg('--resolution'))
-    .option('--portable', 'standard ONNX ops only (loads in onnxruntime-web); default is the ONNX Runtime fused graph')
+    .addOption(graphOption('default: an .onnx input\'s own style, else ort'))
     .option('--fusions <list>', 'ONNX Runtime graph: contrib-op fusions, auto (measured for this CPU, docs/graph-fusions.md), all, none, or attention,skip-layernorm,gelu')
     .option('--config <name>', 'zoo config: checked against the checkpoint, or built with --random-weights')
     .option('--random-weights', 'random weights for --config (for benchmarks)')
@@ -117,7 +121,8 @@ export function register(program: Command): void {
     .option('--merge-tokens <r>', 'Token Merging (ToMe, ViT only): merge r tokens in every block, or r0,r1,... one per layer (0 = none); docs/token-merging.md')
     .addOption(enumOption('--merge-pool <kind>', 'gap models with --merge-tokens: mean of the merged tokens (default weighted: by token size)', MERGE_POOLS))
     .addOption(enumOption('--format <f>', 'onnx (default), or transformers.js: a folder that @huggingface/transformers loads (fp32 + INT8); docs/browser.md', ['onnx', 'transformers.js']))
-    .option('--json', 'print the report as JSON')
+    .addOption(jsonOption('the report', { wasFlag: true }));
+  addPortableAlias(cmd)
     .action(async (checkpoint: string | undefined, o: ConvertOptions) => {
       const r = await convert(checkpoint, o);
       const ref = checkpoint ? referenceModel(checkpoint) : undefined;

@@ -19,10 +19,11 @@ import { openDataSpec } from '../data/data-spec.js';
 import { evaluate } from '../eval/evaluate.js';
 import { pct } from '../eval/report-text.js';
 import { REFERENCE_MODELS } from '../models/reference.js';
+import { dataOption, evalSizeOption } from './options.js';
 
 const say = (s = '') => process.stdout.write(s + '\n');
 
-export async function demo(o: { data: string; limit?: number }): Promise<void> {
+export async function demo(o: { data: string; evalSize?: number; limit?: number }): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitopt-demo-'));
   try {
     for (const ref of REFERENCE_MODELS) {
@@ -43,7 +44,7 @@ export async function demo(o: { data: string; limit?: number }): Promise<void> {
       const dataset = await openDataSpec(o.data);
       const model = await openModel(path.join(dir, `${ref.name}.ort.onnx`), { threads: 2 });
       const r = await evaluate({ model, name: ref.name, labels: ir.labels, resolution: ir.config.resolution }, dataset,
-        { batchSize: 64, limit: o.limit });
+        { batchSize: 64, limit: o.evalSize ?? o.limit });
       await model.release();
       say(`evaluated on ${o.data} (${r.evaluated} images): top-1 ${pct(r.top1)}, top-5 ${pct(r.top5)}, ` +
         `${r.imagesPerSecond.toFixed(0)} img/s`);
@@ -76,6 +77,7 @@ async function demoTune(data: string): Promise<void> {
 export function register(program: Command): void {
   program.command('demo')
     .description('end-to-end demonstration on the bundled reference models (what npm start runs)')
-    .option('--data <spec>', 'evaluation data', 'fashion-mnist-subset')
-    .action(async (o: { data: string }) => demo(o));
+    .addOption(dataOption('evaluation data').default('fashion-mnist-subset'))
+    .addOption(evalSizeOption())
+    .action(async (o: { data: string; evalSize?: number }) => demo(o));
 }

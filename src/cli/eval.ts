@@ -2,9 +2,9 @@
  * `vitopt eval <model> --data <spec>`: accuracy on real data (top-1, top-5, per class, confusion),
  * throughput, and with --compare agreement and KL divergence against a baseline model.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { UserError } from '../errors.js';
-import { openDataSpec, DATA_SPEC_HELP } from '../data/data-spec.js';
+import { openDataSpec } from '../data/data-spec.js';
 import type { ImageLayout } from '../data/npy-dataset.js';
 import { DEFAULT_EVAL_BATCH, evaluate } from '../eval/evaluate.js';
 import { chartFormat, writeConfusionChart } from '../eval/confusion-chart.js';
@@ -12,11 +12,15 @@ import { progressBar } from '../eval/progress.js';
 import { formatEvalReport } from '../eval/report-text.js';
 import type { EvalReport } from '../eval/report.js';
 import { assertWritable } from '../util/atomic.js';
-import { addEngineOptions, addNormalizationOptions, emit, engineOptionsFrom, enumOption, intArg, normalizationFrom } from './common.js';
+import { emit, engineOptionsFrom, enumOption, intArg, normalizationFrom } from './common.js';
+import { addEngineOptions, addNormalizationOptions, dataOption, deprecated, evalSizeOption, jsonOption, quietOption, setOption } from './options.js';
 
 interface EvalCliOptions {
   data: string;
+  evalSize?: number;
+  /** Old name of evalSize (library callers). */
   limit?: number;
+  quiet?: boolean;
   batch: number;
   compare?: string;
   json?: boolean | string;
@@ -44,10 +48,10 @@ export async function runEval(modelSpec: string, o: EvalCliOptions): Promise<Eva
   // --mean/--std describe the data the user's models expect: both the model and its baseline.
   const model = { ...await loadRunnable(modelSpec, engine), normalize };
   const baseline = o.compare ? { ...await loadRunnable(o.compare, engine), normalize } : undefined;
-  const bar = progressBar(`eval ${model.name}`);
+  const bar = o.quiet ? { update() {}, finish() {} } : progressBar(`eval ${model.name}`);
   try {
     const report = await evaluate(model, dataset, {
-      batchSize: o.batch, limit: o.limit, skipBad: o.skipBad, baseline,
+      batchSize: o.batch, limit: o.evalSize ?? o.limit, skipBad: o.skipBad, baseline,
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.finish();
@@ -64,14 +68,17 @@ export function register(program: Command): void {
   const cmd = program.command('eval')
     .description('accuracy of a model on real data: top-1/top-5, per class, confusion matrix, images/s; --compare against a baseline')
     .argument('<model>', 'an .onnx file, a checkpoint (.npz / .safetensors), or fashion-vit / fashion-mixer')
-    .requiredOption('--data <spec>', `dataset: ${DATA_SPEC_HELP}`)
-    .option('--limit <n>', 'evaluate at most n images', intArg('--limit', 1))
+    .addOption(dataOption('evaluation data').makeOptionMandatory())
+    .addOption(evalSizeOption())
     .option('--batch <n>', 'images per model call', intArg('--batch', 1), DEFAULT_EVAL_BATCH)
     .option('--compare <baseline>', 'baseline model: report top-1 agreement and mean KL(baseline || model)')
-    .option('--json [file]', 'print the report as JSON (or write it to file and print the text)')
+    .addOption(jsonOption())
+    .addOption(quietOption())
     .option('--confusion <file>', 'write the confusion matrix as a picture (.svg or .png)')
     .option('--skip-bad', 'skip undecodable images (they are listed in the report) instead of failing')
     .addOption(enumOption('--layout <layout>', '.npy image layout: nhwc ([n,H,W,3]) or nchw ([n,3,H,W])', ['nhwc', 'nchw'], 'nhwc'));
+  deprecated(cmd, new Option('--limit <n>', 'old spelling of --eval-size').argParser(intArg('--limit', 1)), '--eval-size',
+    (v, c) => setOption(c, 'evalSize', '--eval-size', v));
   addEngineOptions(addNormalizationOptions(cmd)).action(async (modelSpec: string, o: EvalCliOptions) => {
     const report = await runEval(modelSpec, o);
     const text = formatEvalReport(report) + (o.confusion ? `\nconfusion chart: ${o.confusion}\n` : '');

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands.js';
+import { installDeprecations } from './options.js';
 import { isUserError } from '../errors.js';
 import { packageVersion } from '../tune/versions.js';
 
@@ -21,8 +22,12 @@ const program = new Command('vitopt')
   .description('ViT and MLP-Mixer: checkpoint -> ONNX -> fast, verified inference on Node.js')
   .version(packageVersion(), '-V, --version', 'print the version of vitopt')
   .showHelpAfterError(false)
+  // One spelling of the one-line error: commander's own parse errors ("error: unknown option …")
+  // read like the commands' errors, "vitopt: …". Set before the commands are added: they inherit it.
+  .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'vitopt: ')) })
   .exitOverride();
 for (const c of COMMANDS) c.register(program);
+installDeprecations(program);
 
 try {
   await program.parseAsync(process.argv);

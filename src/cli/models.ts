@@ -8,6 +8,7 @@ import { ZOO } from '../models/zoo.js';
 import { REFERENCE_MODELS } from '../models/reference.js';
 import { countParams } from '../analyze/params.js';
 import { emit } from './common.js';
+import { jsonOption } from './options.js';
 
 /** Accuracy as its training record states it (models/<name>.json, written by tools/train_fashion.py). */
 export interface RecordedAccuracy {
@@ -87,8 +88,8 @@ export function formatModels(rows: readonly (ReferenceRow | ZooRow)[]): string {
 export function register(program: Command): void {
   program.command('models')
     .description('list the reference models (with their accuracy) and the zoo configurations (with exact parameter counts)')
-    .option('--json', 'print JSON: one row per model, kind "reference" or "zoo"')
-    .action(async (o: { json?: boolean }) => {
+    .addOption(jsonOption('one row per model, kind "reference" or "zoo",', { wasFlag: true }))
+    .action(async (o: { json?: boolean | string }) => {
       const rows = listModels();
       await emit(rows, formatModels(rows), o.json);
     });

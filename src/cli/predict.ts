@@ -9,7 +9,8 @@ import { encodeNpy } from '../formats/npy.js';
 import { formatPredictions } from '../data/labels.js';
 import { predict, DEFAULT_PREDICT_BATCH, DEFAULT_TOP_K, type PredictResult } from '../predict/index.js';
 import { assertWritable, writeFileAtomic } from '../util/atomic.js';
-import { addEngineOptions, addNormalizationOptions, emit, engineOptionsFrom, enumOption, intArg, normalizationFrom } from './common.js';
+import { emit, engineOptionsFrom, enumOption, intArg, normalizationFrom } from './common.js';
+import { addEngineOptions, addNormalizationOptions, jsonOption } from './options.js';
 
 interface PredictCliOptions {
   input?: string[];
@@ -18,7 +19,7 @@ interface PredictCliOptions {
   batch: number;
   topK: number;
   resolution?: number;
-  json?: boolean;
+  json?: boolean | string;
   mean?: string;
   std?: string;
   [k: string]: unknown;
@@ -36,6 +37,7 @@ export async function runPredict(spec: string, paths: readonly string[], o: Pred
     if (!/\.npy$/i.test(o.output)) throw new UserError(`--output ${o.output}: logits are written as .npy`);
     await assertWritable(o.output);
   }
+  if (typeof o.json === 'string') await assertWritable(o.json);
   const { logits, ...result } = await predict(spec, inputs, { topK: o.topK, batch: o.batch, layout: o.layout, normalize, engine, resolution: o.resolution });
   if (o.output) await writeFileAtomic(o.output, encodeNpy(logits));
   return { ...result, output: o.output ?? null };
@@ -62,7 +64,7 @@ export function register(program: Command): void {
     .addOption(enumOption('--layout <layout>', '.npy tensor layout: nhwc ([n,H,W,3]) or nchw ([n,3,H,W])', ['nhwc', 'nchw'], 'nhwc'))
     .option('--batch <n>', 'images per model call', intArg('--batch'), DEFAULT_PREDICT_BATCH)
     .option('--resolution <px>', 'for a checkpoint: run at this resolution', intArg('--resolution'))
-    .option('--json', 'print the predictions as JSON');
+    .addOption(jsonOption('the predictions', { wasFlag: true }));
   addEngineOptions(addNormalizationOptions(cmd)).action(async (spec: string, paths: string[], o: PredictCliOptions) => {
     const r = await runPredict(spec, paths, o);
     await emit(r, formatPredict(r), o.json);

@@ -8,7 +8,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { addEngineOptions, emit, engineOptionsFrom, enumOption, intArg } from './common.js';
+import { emit, engineOptionsFrom, intArg } from './common.js';
+import { addEngineOptions, graphOption, jsonOption } from './options.js';
+import { assertWritable } from '../util/atomic.js';
 
 interface Opts {
   batch: number;
@@ -28,10 +30,11 @@ export function register(program: Command): void {
     .option('--runs <n>', 'profiled runs (after the warm-up)', intArg('--runs', 1), 10)
     .option('--warmup <n>', 'untimed runs first', intArg('--warmup', 0), 3)
     .option('--top <n>', 'slowest nodes listed', intArg('--top', 0), 10)
-    .addOption(enumOption('--graph <style>', 'graph style for zoo names and checkpoints', ['ort', 'portable'], 'ort'))
-    .option('--json [file]', 'the profile as JSON (to stdout, or to a file)');
+    .addOption(graphOption('for zoo names and checkpoints; an .onnx file runs as it is', 'ort'))
+    .addOption(jsonOption('the profile'));
   addEngineOptions(cmd).action(async (model: string, o: Opts) => {
     const engine = engineOptionsFrom(o);
+    if (typeof o.json === 'string') await assertWritable(o.json);
     const { prepareModel } = await import('../bench/models.js');
     const { profileModel, renderProfile } = await import('../bench/profile.js');
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitopt-profile-model-'));

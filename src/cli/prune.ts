@@ -1,17 +1,18 @@
 /**
  * `vitopt prune <model> -o out.onnx --method heads|neurons|structured|magnitude|nm
- *   (--ratio R | --target-flops F) --data <calibration> [--calibration-size N] [--eval <data>]`
+ *   (--ratio R | --target-flops F) [--data <evaluation>] [--calibration-data <spec>] [--calibration-size N]`
  *
  * Structured methods remove whole heads / hidden units and refit the following layer by least
  * squares on calibration data; magnitude and N:M zero weights (smaller gzip, same speed). The pruned
  * model and reports are written only after everything succeeded, each atomically.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { UserError } from '../errors.js';
-import { DATA_SPEC_HELP, openDataSpec } from '../data/data-spec.js';
+import { openDataSpec } from '../data/data-spec.js';
 import { stagedProgress } from '../eval/progress.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { addCompressionReportOptions, addEngineOptions, assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, intArg, oneOf } from './common.js';
+import { assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, oneOf } from './common.js';
+import { addCompressionReportOptions, addEngineOptions, addPortableAlias, calibrationDataOption, calibrationSizeOption, dataOption, deprecated, evalSizeOption, graphOption, setOption } from './options.js';
 import type { GraphStyle } from '../export/index.js';
 import type { ModelIR } from '../models/ir.js';
 import type { PruneMethod, PruneOptions } from '../compress/prune/index.js';
@@ -23,6 +24,7 @@ interface PruneCliOptions {
   ratio?: number;
   targetFlops?: number;
   data?: string;
+  calibrationData?: string;
   calibrationSize?: number;
   ranking: string;
   reconstruct: boolean;
@@ -30,11 +32,11 @@ interface PruneCliOptions {
   ridge?: number;
   scope: string;
   nm: string;
-  eval?: string;
   evalSize?: number;
   bench: boolean;
   benchBatch: number;
-  portable?: boolean;
+  graph?: string;
+  quiet?: boolean;
   report?: string;
   json?: boolean | string;
   [engine: string]: unknown;
@@ -74,14 +76,21 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
   if (method !== 'magnitude') delete options.scope;
   if (o.ridge !== undefined && !(o.ridge > 0)) throw new UserError(`--ridge ${o.ridge}: must be positive`);
   // Cheap checks first: flags, output paths, data specs; then the model; then the work.
-  lib.validatePruneOptions(options, o.data !== undefined || !lib.isStructured(method));
-  if (lib.isStructured(method) && !o.data) throw new UserError(`--method ${method}: needs --data <calibration images>`);
+  const calibrated = o.data !== undefined || o.calibrationData !== undefined;
+  // The library's own check names only --data; the CLI names both ways of giving calibration images.
+  lib.validatePruneOptions(options, true);
+  if (lib.isStructured(method) && !calibrated) {
+    throw new UserError(`--method ${method}: needs calibration images: --calibration-data <spec>, or --data <spec> (calibrates on its training split)`);
+  }
+  if (!lib.isStructured(method) && o.calibrationData !== undefined) throw new UserError(`--calibration-data: --method ${method} is not calibrated`);
+  const graph = o.graph === undefined ? undefined : oneOf<GraphStyle>('--graph', o.graph, ['ort', 'portable']);
   await assertOutputs(o);
-  const calibData = o.data && lib.isStructured(method) ? await openDataSpec(o.data) : null;
-  const evalData = o.eval ? await openDataSpec(o.eval) : null;
+  const { openCalibrationData } = await import('../compress/quantize/index.js');
+  const calibData = lib.isStructured(method) ? await openCalibrationData(o.data, o.calibrationData, []) : null;
+  const evalData = o.data ? await openDataSpec(o.data) : null;
 
   const { ir: loaded, style: inputStyle } = await loadIR(modelSpec);
-  const style: GraphStyle = o.portable ? 'portable' : inputStyle ?? 'ort';
+  const style: GraphStyle = graph ?? inputStyle ?? 'ort';
   // Token Merging: structured pruning calibrates and refits the unmerged model (one token per patch in
   // every block); the merge schedule goes back on the result (docs/token-merging.md).
   const tome = await import('../models/tome.js');
@@ -92,7 +101,7 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
     const { kindsFor } = await import('../compress/prune/structured.js');
     kindsFor(method, ir.config); // e.g. heads on a Mixer: fail before reading images
   }
-  const progress = stagedProgress('prune', (s) => (s.startsWith('refit') ? 'refit' : s));
+  const progress = o.quiet ? { update() {}, finish() {} } : stagedProgress('prune', (s) => (s.startsWith('refit') ? 'refit' : s));
   try {
     const calib = calibData
       ? await lib.loadCalibration(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, ir.config.resolution, { normalize: ir.config.normalize })
@@ -121,6 +130,11 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
   }
 }
 
+/** = DEFAULT_CALIBRATION_SIZE of compress/prune/capture.ts (not imported: the pruning code loads only when prune runs). */
+export const PRUNE_CALIBRATION_SIZE = 512;
+/** Images of --data evaluated by default: the size of a usual test split (Fashion-MNIST's), as quantize. */
+const DEFAULT_EVAL_SIZE = 10_000;
+
 export function register(program: Command): void {
   const cmd = program.command('prune')
     .description('structured pruning (heads, MLP/mixing units) with least-squares reconstruction, or magnitude / N:M sparsity')
@@ -129,18 +143,23 @@ export function register(program: Command): void {
     .addOption(enumOption('--method <m>', 'pruning method', ['heads', 'neurons', 'structured', 'magnitude', 'nm']).makeOptionMandatory())
     .option('--ratio <r>', 'fraction removed, in (0, 1): of the heads/units (structured) or of the weights (magnitude)', floatArg('--ratio'))
     .option('--target-flops <f>', 'fraction of the FLOPs to keep, in (0, 1) (structured methods)', floatArg('--target-flops'))
-    .option('--data <spec>', `calibration images (structured methods): ${DATA_SPEC_HELP}`)
-    .option('--calibration-size <n>', 'calibration images (default 512)', intArg('--calibration-size', 1))
+    .addOption(dataOption('evaluation data: top-1 and agreement with the unpruned model, before and after the refit'))
+    .addOption(calibrationDataOption('structured methods: the images the refit is fitted on'))
+    .addOption(calibrationSizeOption(PRUNE_CALIBRATION_SIZE, 'a least-squares refit of whole layers; 2,048 changed top-1 by < 0.05 pt, docs/pruning.md'))
     .addOption(enumOption('--ranking <r>', 'uniform (same fraction per layer) or global (one ranking across layers)', ['uniform', 'global'], 'global'))
     .option('--no-reconstruct', 'slice only; do not refit the layers after the cut')
     .addOption(enumOption('--refit-target <t>', 'corrective (match the unpruned residual stream) or local (match each unpruned layer on its own input)', ['corrective', 'local'], 'corrective'))
     .option('--ridge <x>', 'relative ridge of the refit (default 1e-3)', floatArg('--ridge'))
     .addOption(enumOption('--scope <s>', 'magnitude: layer (per-matrix threshold) or global (one threshold)', ['layer', 'global'], 'layer'))
     .option('--nm <N:M>', 'nm: the pattern', '2:4')
-    .option('--eval <spec>', 'data to measure top-1 and agreement with the unpruned model (before and after reconstruction)')
-    .option('--eval-size <n>', 'evaluate at most n images', intArg('--eval-size', 1))
-    .option('--portable', 'write a standard-ONNX graph (default: the input\'s style, or the ONNX Runtime fused graph)')
-;
+    .addOption(evalSizeOption(DEFAULT_EVAL_SIZE))
+    .addOption(graphOption('default: the input\'s style, else ort'));
+  addPortableAlias(cmd);
+  // Old meaning: --data was the calibration set and --eval the evaluation set.
+  deprecated(cmd, new Option('--eval <spec>', 'old spelling of --data (evaluation data)'), '--data <evaluation> --calibration-data <calibration>', (v, c) => {
+    if (c.getOptionValueSource('data') === 'cli') setOption(c, 'calibrationData', '--calibration-data', c.getOptionValue('data'));
+    c.setOptionValueWithSource('data', v, 'cli');
+  });
   addEngineOptions(addCompressionReportOptions(cmd)).action(async (modelSpec: string, o: PruneCliOptions) => {
     const report = await runPrune(modelSpec, o);
     const { formatPruneReport } = await import('../tune/prune-report.js');

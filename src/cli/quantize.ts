@@ -7,12 +7,13 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { DATA_SPEC_HELP, openDataSpec } from '../data/data-spec.js';
+import { openDataSpec } from '../data/data-spec.js';
 import type { Dataset } from '../data/dataset.js';
 import { stagedProgress } from '../eval/progress.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { addCompressionReportOptions, addEngineOptions, addNormalizationOptions, assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, intArg, normalizationFrom, oneOf } from './common.js';
+import { assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, intArg, normalizationFrom, oneOf } from './common.js';
+import { addCompressionReportOptions, addEngineOptions, addNormalizationOptions, addPortableAlias, calibrationDataOption, calibrationSizeOption, dataOption, evalSizeOption, graphOption } from './options.js';
 import type { QuantizeReport } from '../tune/quantize-report.js';
 import type { CalibrationMethod, Int8Format, QuantizeMode, QuantizeOptions } from '../compress/quantize/index.js';
 import type { ModelConfig } from '../models/config.js';
@@ -39,7 +40,8 @@ interface QuantizeCliOptions {
   rankingSize?: number;
   bench: boolean;
   benchBatch: number;
-  portable?: boolean;
+  graph?: string;
+  quiet?: boolean;
   report?: string;
   json?: boolean | string;
   mean?: string;
@@ -50,16 +52,16 @@ interface QuantizeCliOptions {
 const list = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 /** The model to quantize: an ONNX file as it is, or a checkpoint exported first. */
-async function loadInput(spec: string, portable: boolean | undefined):
+async function loadInput(spec: string, graph: 'ort' | 'portable' | undefined):
   Promise<{ model: ModelProto; config: ModelConfig | null; labels: string[] | null; resolution: number }> {
   const { weightsKind, onnxInfo, onnxInputSize } = await import('../models/resolve.js');
   if (weightsKind(spec) === 'checkpoint') {
     const { loadCheckpoint } = await import('../models/checkpoint.js');
     const { exportModel } = await import('../export/index.js');
     const ir = await loadCheckpoint(spec);
-    return { model: exportModel(ir, portable ? 'portable' : 'ort'), config: ir.config, labels: ir.labels, resolution: ir.config.resolution };
+    return { model: exportModel(ir, graph ?? 'ort'), config: ir.config, labels: ir.labels, resolution: ir.config.resolution };
   }
-  if (portable) throw new UserError('--portable applies to checkpoints; an .onnx model is quantized in its own graph style');
+  if (graph) throw new UserError(`--graph ${graph}: applies to checkpoints; an .onnx model is quantized in its own graph style`);
   const { loadModel } = await import('../formats/onnx.js');
   const model = await loadModel(spec);
   const info = onnxInfo(model, spec);
@@ -84,19 +86,20 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   if (mode !== 'static' && (o.calibrationData || method || o.percentile !== undefined)) {
     throw new UserError(`--calibration-*: only static mode is calibrated (this is --mode ${mode})`);
   }
+  const graph = o.graph === undefined ? undefined : oneOf('--graph', o.graph, ['ort', 'portable'] as const);
   await assertOutputs(o);
   const userNormalize = normalizationFrom(o);
   const notes: string[] = [];
   const evalData: Dataset | null = o.data ? await openDataSpec(o.data) : null;
   const calibData = mode === 'static' ? await lib.openCalibrationData(o.data, o.calibrationData, notes) : null;
 
-  const input = await loadInput(modelSpec, o.portable);
+  const input = await loadInput(modelSpec, graph);
   lib.assertQuantizable(input.model, modelSpec);
   const engine = engineOptionsFrom(o);
   const normalize = userNormalize ?? input.config?.normalize;
   const dims = input.model.graph!.input![0]!.type?.tensorType?.shape?.dim ?? [];
   const fixedBatch = dims[0]?.dimValue ? Number(dims[0].dimValue) : undefined;
-  const progress = stagedProgress('quantize');
+  const progress = o.quiet ? { update() {}, finish() {} } : stagedProgress('quantize');
   try {
     const analysis = await lib.analyze(input.model, { mode, fusions });
     const options: QuantizeOptions = {
@@ -142,6 +145,9 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   }
 }
 
+/** = DEFAULT_CALIBRATION_SIZE of compress/quantize (not imported: the quantizer loads only when quantize runs). */
+export const QUANTIZE_CALIBRATION_SIZE = 300;
+
 export function register(program: Command): void {
   const cmd = program.command('quantize')
     .description('INT8 (dynamic, or static QDQ with calibration), FP16 or INT4 weight-only; ViT-aware defaults, accuracy guard, per-layer report')
@@ -154,19 +160,19 @@ export function register(program: Command): void {
     .addOption(enumOption('--int8-format <f>', 'int8 storage; auto: from the CPU (u8s8 with VNNI, u8s8-reduced without)', ['auto', 'u8s8', 'u8s8-reduced', 'u8u8'], 'auto'))
     .option('--include <list>', 'also quantize these (op types, node or weight names, name prefixes, globs, or "head"); repeatable', list, [])
     .option('--exclude <list>', 'keep these float (fp16: keep these in float32); same patterns; repeatable', list, [])
-    .option('--data <spec>', `evaluation data (top-1, agreement, --max-drop), and calibration data for static mode: ${DATA_SPEC_HELP}`)
-    .option('--calibration-data <spec>', 'static: calibration images (default: the training split of --data where it has one)')
-    .option('--calibration-size <n>', `static: calibration images (default ${300})`, intArg('--calibration-size', 1))
+    .addOption(dataOption('evaluation data (top-1, agreement, --max-drop)'))
+    .addOption(calibrationDataOption('static: the images activation ranges are fitted on'))
+    .addOption(calibrationSizeOption(QUANTIZE_CALIBRATION_SIZE, 'static; activation ranges settle within a few hundred images, docs/quantization.md'))
     .addOption(enumOption('--calibration-method <m>', 'static: range calibration (default percentile)', ['minmax', 'percentile', 'entropy', 'mse']))
     .option('--percentile <p>', 'static, percentile method: the percentile kept (default 99.999)', floatArg('--percentile'))
     .option('--block-size <n>', 'int4: weights per scale along K (power of two, >= 16)', intArg('--block-size', 16), 32)
     .option('--symmetric', 'int4: symmetric blocks (no zero points)')
     .option('--accuracy-level <n>', 'int4: MatMulNBits accuracy_level (0 = float compute, 4 = int8 compute)', intArg('--accuracy-level', 0), 0)
     .option('--max-drop <points>', 'accuracy guard: largest top-1 drop in percentage points; return sensitive layers to float until it fits', floatArg('--max-drop'))
-    .option('--eval-size <n>', 'evaluate on at most n images of --data', intArg('--eval-size', 1), 10000)
+    .addOption(evalSizeOption(10_000))
     .option('--ranking-size <n>', 'accuracy guard: images for the layer-sensitivity ranking (default 256)', intArg('--ranking-size', 1))
-    .option('--portable', 'a checkpoint is exported to the standard-ONNX graph first (default: the ONNX Runtime fused graph)')
-;
+    .addOption(graphOption('a checkpoint is exported in this style first (default ort); an .onnx model keeps its own'));
+  addPortableAlias(cmd);
   addEngineOptions(addNormalizationOptions(addCompressionReportOptions(cmd))).action(async (modelSpec: string, o: QuantizeCliOptions) => {
     const { report } = await runQuantize(modelSpec, o);
     const { formatReport } = await import('../tune/quantize-report.js');

@@ -6,12 +6,13 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { emit } from './common.js';
+import { jsonOption } from './options.js';
 import type { RunStore, StoredExperiment, StoredRun } from '../tune/store.js';
 
 /** = DEFAULT_STORE of tune/store.ts, not imported: the store (a native module) loads only when a runs command runs. */
 const DEFAULT_STORE = '.vitopt/runs.db';
 
-interface Opts { store: string; json?: boolean }
+interface Opts { store: string; json?: boolean | string }
 
 async function openStore(file: string): Promise<RunStore> {
   const { RunStore } = await import('../tune/store.js');
@@ -165,7 +166,7 @@ function renderCompare(c: ReturnType<typeof compareRuns>): string {
 export function register(program: Command): void {
   const runs = program.command('runs')
     .description('the tuner\'s run store: list tune jobs, show one with its candidates, compare two candidates');
-  const storeOption = (c: Command) => c.option('--store <file>', 'the run store', DEFAULT_STORE).option('--json', 'print JSON');
+  const storeOption = (c: Command) => c.option('--store <file>', 'the run store', DEFAULT_STORE).addOption(jsonOption('the result', { wasFlag: true }));
 
   storeOption(runs.command('list')
     .description('the experiments (tune jobs) in the store, newest first'))

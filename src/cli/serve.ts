@@ -6,8 +6,8 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../errors.js';
-import { enumOption, GRAPH_OPT_LEVELS, intArg } from './common.js';
-import { parseBytes } from './bench.js';
+import { durationArg, enumOption, intArg, parseBytes } from './common.js';
+import { graphOptOption } from './options.js';
 
 interface ServeFlags {
   modelRepository?: string;
@@ -46,16 +46,16 @@ export function register(program: Command): void {
     .option('--port <port>', 'HTTP port (0 = any free port)', intArg('--port', 0), 8000)
     .option('--instances <n>', 'worker instances per model, each one session in its own thread (default 1)', intArg('--instances'))
     .option('--threads <n>', 'intra-op thread budget per model, split across its instances (default: all cores)', intArg('--threads'))
-    .option('--max-batch-size <n>', 'largest batch one run takes (default 8)', intArg('--max-batch-size'))
+    .option('--max-batch-size <n>', 'largest batch one run takes (default 8; Triton\'s name, --batch elsewhere)', intArg('--max-batch-size'))
     .option('--preferred-batch-size <list>', 'batch sizes dispatched at once when formed, e.g. 4,8', intListArg('--preferred-batch-size'))
-    .option('--max-queue-delay-us <n>', 'longest wait of the oldest request for a fuller batch, µs (default 0)', intArg('--max-queue-delay-us', 0))
+    .option('--max-queue-delay-us <time>', 'longest wait of the oldest request for a fuller batch (default 0; a bare number is µs, Triton\'s unit)', durationArg('--max-queue-delay-us', 'us', { allowZero: true }))
     .option('--max-queue-size <n>', 'requests that may wait; more are rejected at once (default 4 × max batch × instances; 0 = unbounded)', intArg('--max-queue-size', 0))
-    .option('--timeout-ms <n>', 'queue-wait timeout per request: 503 past it (default 10000; 0 = none)', intArg('--timeout-ms', 0))
-    .option('--overload-status <code>', 'status of a request refused because the queue is full: 429 or 503 (Triton)', '429')
+    .option('--timeout-ms <time>', 'queue-wait timeout per request: 503 past it (default 10000; 0 = none; a bare number is ms)', durationArg('--timeout-ms', 'ms', { allowZero: true }))
+    .addOption(enumOption('--overload-status <code>', 'HTTP status of a request refused because the queue is full (503: Triton\'s)', ['429', '503'], '429'))
     .option('--admin-token <token>', 'bearer token of the admin endpoints (or VITOPT_ADMIN_TOKEN); without one they are disabled')
-    .option('--drain-timeout-ms <n>', 'on SIGTERM, how long in-flight requests may take to finish', intArg('--drain-timeout-ms', 0), 30_000)
+    .option('--drain-timeout-ms <time>', 'on SIGTERM, how long in-flight requests may take to finish (a bare number is ms)', durationArg('--drain-timeout-ms', 'ms', { allowZero: true }), 30_000)
     .option('--body-limit <size>', 'largest request body, e.g. 64MiB (default 64MiB)', parseBytes('--body-limit'))
-    .addOption(enumOption('--graph-opt <level>', 'ONNX Runtime graph optimization level', GRAPH_OPT_LEVELS))
+    .addOption(graphOptOption())
     .option('--spinning', 'let idle ONNX Runtime threads spin-wait (off by default: spinning threads take the cores the HTTP loop needs)')
     .option('--log', 'log every request (JSON lines on stdout)')
     .action(async (models: string[], o: ServeFlags) => {
@@ -64,7 +64,7 @@ export function register(program: Command): void {
       const { startServer } = await import('../serve/server.js');
       const server = await startServer({
         models, modelRepository: o.modelRepository, host: o.host, port: o.port, instances: o.instances, threads: o.threads,
-        maxBatchSize: o.maxBatchSize, preferredBatchSize: o.preferredBatchSize, maxQueueDelayUs: o.maxQueueDelayUs,
+        maxBatchSize: o.maxBatchSize, preferredBatchSize: o.preferredBatchSize, maxQueueDelayUs: o.maxQueueDelayUs === undefined ? undefined : Math.round(o.maxQueueDelayUs),
         maxQueueSize: o.maxQueueSize, timeoutMs: o.timeoutMs, overloadStatus: Number(o.overloadStatus) as 429 | 503,
         adminToken: o.adminToken ?? (process.env.VITOPT_ADMIN_TOKEN || undefined), drainTimeoutMs: o.drainTimeoutMs,
         bodyLimitBytes: o.bodyLimit, session: { ...(o.graphOpt ? { graphOptimization: o.graphOpt } : {}), ...(o.spinning ? { spinning: true } : {}) }, logger: !!o.log,

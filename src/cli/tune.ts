@@ -2,19 +2,21 @@
  * `vitopt tune <model> --data <spec> -o <dir> [constraints] [--objective …]`: the auto-tuner.
  * Exit codes: 0 a model was chosen; 3 nothing met the constraints (the report lists the nearest);
  * 2 bad input; 1 internal error. Progress: one line per stage and candidate on stderr (JSON lines
- * with --json, whose stdout is report.json).
+ * with --json, whose stdout is report.json; none with --quiet).
  */
 import type { Command } from 'commander';
 import * as path from 'node:path';
-import { DATA_SPEC_HELP } from '../data/data-spec.js';
 import { UserError } from '../errors.js';
-import { parseBytes, parseMs } from './bench.js';
-import { enumOption, floatArg, intArg, oneOf } from './common.js';
+import { durationArg, enumOption, floatArg, intArg, oneOf, parseBytes } from './common.js';
+import { calibrationDataOption, calibrationSizeOption, dataOption, evalSizeOption, jsonOption, quietOption, reportOption } from './options.js';
+import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { promises as fs } from 'node:fs';
 import type { Objective, TuneEngine } from '../tune/types.js';
 import type { TuneEvent } from '../tune/tune.js';
 
 interface TuneCliOptions {
   data?: string;
+  calibrationData?: string;
   output: string;
   maxDrop?: number;
   minAccuracy?: number;
@@ -30,7 +32,9 @@ interface TuneCliOptions {
   timeBudget?: number;
   store?: string;
   resume?: boolean;
-  json?: boolean;
+  json?: boolean | string;
+  report?: string;
+  quiet?: boolean;
   prune?: string;
   mergeTokens?: string;
   calibrationSize?: number;
@@ -84,49 +88,54 @@ export function register(program: Command): void {
     .description('auto-tune: prune, quantize, graph style, threads and batch under accuracy, latency and memory constraints; the fastest model that meets them, a before/after report and a run store')
     .argument('<model>', 'a zoo name (random weights: speed only), a checkpoint (.npz, .safetensors, fashion-vit, fashion-mixer) or an .onnx file')
     .requiredOption('-o, --output <dir>', 'output directory: model.onnx, report.html, report.md, report.json, reproduce.sh')
-    .option('--data <spec>', `labelled evaluation data (calibration: its training split where it has one): ${DATA_SPEC_HELP}`)
+    .addOption(dataOption('labelled evaluation data (the accuracy constraints are measured on it)'))
+    .addOption(calibrationDataOption('the images pruning refits and static INT8 ranges are fitted on'))
     .option('--max-drop <points>', 'largest top-1 drop against the baseline, percentage points', floatArg('--max-drop'))
     .option('--min-accuracy <pct>', 'smallest top-1, percent', floatArg('--min-accuracy'))
-    .option('--latency-slo <time>', 'largest p95 latency of one call at the batch, e.g. 50ms or 0.2s', parseMs('--latency-slo'))
+    .option('--latency-slo <time>', 'largest p95 latency of one call at the batch, e.g. 50ms or 0.2s (a bare number is ms)', durationArg('--latency-slo', 'ms'))
     .option('--batch <n>', 'batch size of the baseline and the candidates (default 8; 1 with --objective latency)', intArg('--batch', 1))
     .option('--find-batch', 'also search the batch size (powers of two up to --max-batch) for the best candidates')
     .option('--max-batch <n>', 'largest batch --find-batch tries', intArg('--max-batch', 1), 64)
     .option('--memory-budget <size>', 'largest peak resident memory of the serving process, e.g. 1.5GB or 600MiB', parseBytes('--memory-budget'))
     .option('--min-throughput <img/s>', 'smallest throughput, images per second', floatArg('--min-throughput'))
     .addOption(enumOption('--objective <o>', 'what the choice maximizes (throughput) or minimizes (latency, size)', ['throughput', 'latency', 'size'], 'throughput'))
-    .addOption(enumOption('--engine <e>', 'cpu (onnxruntime-node) or wasm (onnxruntime-web)', ['cpu', 'wasm'], 'cpu'))
+    .addOption(enumOption('--engine <name>', 'engine: cpu (onnxruntime-node) or wasm (onnxruntime-web)', ['cpu', 'wasm'], 'cpu'))
     .option('--threads <n>', 'intra-op threads (default: the CPUs this process may use)', intArg('--threads', 1))
-    .option('--time-budget <seconds>', 'stop the search after this long and decide on what was measured', floatArg('--time-budget'))
+    .option('--time-budget <time>', 'stop the search after this long and decide on what was measured, e.g. 20m (a bare number is seconds)', durationArg('--time-budget', 's'))
     .option('--store <file>', 'run store (SQLite)', '.vitopt/runs.db')
     .option('--resume', 'reuse the speed measurements of an interrupted run of the same tune (artifacts and accuracy are always reused)')
     .option('--prune <list>', 'structured-pruning levels, FLOPs kept (default 1,0.85,0.7,0.5)')
     .option('--merge-tokens <list>', 'Token Merging levels to try, tokens merged per block (ViT only), e.g. 0,4,8 (default: none)')
-    .option('--calibration-size <n>', 'calibration images for pruning and static INT8 (default 256)', intArg('--calibration-size', 1))
+    .addOption(calibrationSizeOption(256, 'for pruning and static INT8 of every candidate; fewer than prune\'s 512 to keep the search short'))
     .option('--screen-size <n>', 'images of the first, cheap accuracy pass (default 1000)', intArg('--screen-size', 1))
-    .option('--eval-size <n>', 'evaluate on at most n images of --data (default: all)', intArg('--eval-size', 1))
+    .addOption(evalSizeOption())
     .option('--rounds <n>', 'interleaved speed rounds (default 3)', intArg('--rounds', 1))
-    .option('--duration <s>', 'seconds of measured runs per speed measurement (default 1.5)', floatArg('--duration'))
-    .option('--json', 'print report.json on stdout; progress as JSON lines on stderr')
+    .option('--duration <time>', 'measured runs per speed measurement, e.g. 1.5s (default 1.5s; a bare number is seconds)', durationArg('--duration', 's'))
+    .addOption(jsonOption('report.json (and progress as JSON lines on stderr when on stdout)', { wasFlag: true }))
+    .addOption(reportOption('report.md (also in the output directory)'))
+    .addOption(quietOption())
     .action(async (model: string, o: TuneCliOptions) => {
       const objective = oneOf<Objective>('--objective', o.objective, ['throughput', 'latency', 'size']);
       const engine = oneOf<TuneEngine>('--engine', o.engine, ['cpu', 'wasm']);
       if (o.maxDrop !== undefined && o.minAccuracy !== undefined) throw new UserError('give one of --max-drop or --min-accuracy, not both');
-      if (o.duration !== undefined && !(o.duration > 0)) throw new UserError(`--duration ${o.duration}: must be > 0 seconds`);
+      for (const f of [typeof o.json === 'string' ? o.json : undefined, o.report]) if (f) await assertWritable(f);
       const { tune, validateTuneOptions } = await import('../tune/tune.js');
       const options = {
-        model, data: o.data, output: o.output, objective, engine, batch: o.batch, findBatch: o.findBatch, maxBatch: o.maxBatch,
+        model, data: o.data, calibrationData: o.calibrationData, output: o.output, objective, engine, batch: o.batch, findBatch: o.findBatch, maxBatch: o.maxBatch,
         threads: o.threads, timeBudgetS: o.timeBudget, store: o.store, resume: o.resume, pruneLevels: o.prune ? pruneList(o.prune) : undefined,
         mergeLevels: o.mergeTokens ? mergeList(o.mergeTokens) : undefined,
         calibrationSize: o.calibrationSize, screenSize: o.screenSize, evalSize: o.evalSize, rounds: o.rounds, duration: o.duration,
         constraints: { maxDrop: o.maxDrop, minAccuracy: o.minAccuracy, latencySloMs: o.latencySlo, memoryBudgetBytes: o.memoryBudget, minThroughput: o.minThroughput },
         command: ['vitopt', ...process.argv.slice(2)].map((a) => (/^[A-Za-z0-9_./:=,@%+-]+$/.test(a) ? a : `'${a}'`)).join(' '),
-        onEvent: o.json ? (e: TuneEvent) => process.stderr.write(JSON.stringify(e) + '\n') : textProgress(),
+        onEvent: o.quiet ? () => {} : o.json === true ? (e: TuneEvent) => process.stderr.write(JSON.stringify(e) + '\n') : textProgress(),
       };
       for (const k of Object.keys(options.constraints) as (keyof typeof options.constraints)[]) if (options.constraints[k] === undefined) delete options.constraints[k];
       validateTuneOptions(options);
       const { report, feasible } = await tune(options);
       const { verdict } = await import('../tune/report.js');
-      if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      if (typeof o.json === 'string') await writeFileAtomic(o.json, JSON.stringify(report, null, 2) + '\n');
+      if (o.report) await writeFileAtomic(o.report, await fs.readFile(path.join(o.output, 'report.md'), 'utf8'));
+      if (o.json === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else {
         process.stdout.write(`${verdict(report)}\n`);
         process.stdout.write(`report: ${path.join(o.output, 'report.html')} (also report.md, report.json${feasible ? '; model: ' + path.join(o.output, 'model.onnx') + ', reproduce.sh' : ''})\n`);

@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { emit, intArg } from './common.js';
+import { jsonOption, quietOption } from './options.js';
+import { assertWritable } from '../util/atomic.js';
 
 interface WebOptions {
   output?: string;
@@ -13,7 +15,8 @@ interface WebOptions {
   host: string;
   isolation: boolean;
   variants: string;
-  json?: boolean;
+  json?: boolean | string;
+  quiet?: boolean;
 }
 
 function mib(b: number): string {
@@ -27,10 +30,11 @@ export function register(program: Command): void {
     .option('-o, --output <dir>', 'site folder to build (new, empty, or an earlier site)')
     .option('--variants <list>', 'model variants to ship: int8, fp32, fp16, int4 (comma-separated)', 'int8,fp32,fp16')
     .option('--serve <dir>', 'serve a built site (COOP/COEP headers for WebAssembly threads)')
-    .option('--port <n>', 'port for --serve (default 8080; 0 = any free port)', intArg('--port', 0), 8080)
-    .option('--host <addr>', 'address for --serve', '127.0.0.1')
+    .option('--port <port>', 'port for --serve (default 8080; 0 = any free port)', intArg('--port', 0), 8080)
+    .option('--host <host>', 'interface for --serve', '127.0.0.1')
     .option('--no-isolation', 'serve without the cross-origin isolation headers (single-threaded WebAssembly)')
-    .option('--json', 'print the build report as JSON')
+    .addOption(jsonOption('the build report', { wasFlag: true }))
+    .addOption(quietOption())
     .action(async (model: string | undefined, o: WebOptions) => {
       if (o.serve !== undefined) {
         if (model !== undefined || o.output !== undefined) throw new UserError('--serve takes a built site; build (<model> -o dir) and serve separately');
@@ -46,10 +50,11 @@ export function register(program: Command): void {
       }
       if (model === undefined) throw new UserError('missing <model> (or --serve <dir> to serve a built site)');
       if (o.output === undefined) throw new UserError('missing -o, --output <dir> (the site folder to build)');
+      if (typeof o.json === 'string') await assertWritable(o.json);
       const { parseVariants } = await import('../web/variants.js');
       const variants = parseVariants(o.variants);
       const { buildSite } = await import('../web/build.js');
-      const r = await buildSite(model, o.output, { variants, onStep: (s) => process.stderr.write(`web: ${s}\n`) });
+      const r = await buildSite(model, o.output, { variants, onStep: (s) => { if (!o.quiet) process.stderr.write(`web: ${s}\n`); } });
       const lines = [
         `wrote ${r.output}/ (${mib(r.bytes)}): ${r.model}, ${r.resolution}×${r.resolution} input, ${r.samples} sample image(s)`,
         ...r.variants.map((v) => `  ${v.id.padEnd(5)} ${mib(v.bytes).padStart(10)}  ${v.backends.join('/')}: ${v.description}`),

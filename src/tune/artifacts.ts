@@ -150,14 +150,14 @@ export class ArtifactBuilder {
           async () => input.fp32(style));
       }
       // Pruning runs once per level, on the baseline's graph; the other style is the same pruned IR
-      // exported in it (`vitopt prune … --portable`), so the two styles differ only in their graph.
+      // exported in it (`vitopt prune … --graph portable`), so the two styles differ only in their graph.
       const from = input.baselineStyle;
       const base = await this.fp32(1, from);
       const c = this.o.calibration!;
       const settings = { method: 'structured', targetFlops: prune, calibration: c.spec, calibrationSize: c.size, style };
       const output = `pruned-${pct(prune)}-${style}.onnx`;
-      const cmd = `vitopt prune ${base.output} -o ${output} --method structured --target-flops ${prune} --data ${q(c.spec)} --calibration-size ${c.size}` +
-        `${style !== from ? ` --${style}` : ''} --no-bench`;
+      const cmd = `vitopt prune ${base.output} -o ${output} --method structured --target-flops ${prune} --calibration-data ${q(c.spec)} --calibration-size ${c.size}` +
+        `${style !== from ? ` --graph ${style}` : ''} --no-bench`;
       return this.stage(this.idOf(base.sha256, 'prune', settings), 'prune', `prune ${pct(prune)}% · ${style}`, settings, [...base.commands, cmd], output, async () => {
         return exportModel(await this.prunedIR(prune, from), style);
       });

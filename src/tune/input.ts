@@ -97,7 +97,7 @@ export async function resolveTuneInput(spec: string): Promise<TuneInput> {
       id: contentHash(encodeModel(base)).slice(0, 16),
       fp32Command: (out, style) => (kind === 'zoo' ? `vitopt convert --config ${q(spec)} --random-weights --seed 0`
         : `vitopt convert ${q(isCheckpointPath(spec) ? path.resolve(spec) : spec)}`) +
-        ` -o ${q(out)}${style === 'portable' ? ' --portable' : ''}`,
+        ` -o ${q(out)}${style === 'portable' ? ' --graph portable' : ''}`,
     };
   }
   const proto = await loadModel(spec);

@@ -79,7 +79,7 @@ test('bad input: exit 2, one line on stderr, nothing written', () => {
     [['--method', 'structured', '--ratio', '1.5', '--data', DATA], /--ratio 1.5: must be strictly between 0 and 1/],
     [['--method', 'structured', '--ratio', '0', '--data', DATA], /--ratio 0: must be strictly between 0 and 1/],
     [['--method', 'heads', '--target-flops', '0.2', '--data', DATA, '--calibration-size', '16'], /--target-flops 0.2: cannot be met by removing attention heads/],
-    [['--method', 'structured', '--ratio', '0.3'], /needs calibration images \(--data\)/],
+    [['--method', 'structured', '--ratio', '0.3'], /needs calibration images: --calibration-data <spec>, or --data <spec>/],
     [['--method', 'structured', '--ratio', '0.3', '--data', DATA, '--calibration-size', '5000'], /has 2000 images, fewer than --calibration-size 5000/],
     [['--method', 'neurons', '--ratio', '0.3', '--data', DATA, '--calibration-size', '1'], /--calibration-size 1: gives 17 rows to refit/],
     [['--method', 'structured', '--ratio', '0.3', '--data', '/nonexistent/dir'], /not a known dataset/],

@@ -47,7 +47,7 @@ test('bad input exits 2 with one line naming the flag or file', async () => {
   try {
     for (const [args, pattern] of [
       [[], /nothing to serve/],
-      [[tinyModelFile(), '--overload-status', '418'], /--overload-status 418/],
+      [[tinyModelFile(), '--overload-status', '418'], /--overload-status <code>' argument '418' is invalid. Allowed choices are 429, 503/],
       [['/no/such/model.onnx'], /no\/such\/model\.onnx: no such file/],
       [['--model-repository', '/no/such/dir'], /\/no\/such\/dir: does not exist/],
       [[tinyModelFile(), '--port', String(port)], new RegExp(`--port ${port}: already in use`)],

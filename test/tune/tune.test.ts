@@ -123,7 +123,7 @@ test('tune: bad input is one line and exit 2, before any work', () => {
   const dir = tmp();
   const cases: [string[], RegExp][] = [
     [['fashion-vit', '--data', 'fashion-mnist-subset', '--max-drop', '-1'], /--max-drop -1: must be >= 0/],
-    [['fashion-vit', '--data', 'fashion-mnist-subset', '--engine', 'tpu'], /--engine <e>' argument 'tpu' is invalid\. Allowed choices are cpu, wasm/],
+    [['fashion-vit', '--data', 'fashion-mnist-subset', '--engine', 'tpu'], /--engine <name>' argument 'tpu' is invalid\. Allowed choices are cpu, wasm/],
     [['fashion-vit', '--data', 'fashion-mnist-subset', '--objective', 'fast'], /--objective <o>' argument 'fast' is invalid/],
     [['fashion-vit', '--max-drop', '0.5'], /--max-drop needs --data/],
     [['fashion-vit', '--data', 'fashion-mnist-subset', '--batch', '4', '--find-batch'], /exclude each other/],
