@@ -13,7 +13,7 @@
  *     median one-second rate; recovery = when a one-second window at ≥ 90% of it begins, recovery.ts).
  *
  *   node dist/bench/soak.js [--requests 100000] [--concurrency 32] [--instances 2] [--kill-every 5]
- *                           [--warmup-seconds 70] [--limit 2000] [--out soak.json] [--skip-fault] [--skip-soak]
+ *                           [--warmup-seconds 70] [--pool-size 2000] [--out soak.json] [--skip-fault] [--skip-soak]
  */
 import { spawnServe, type ServeProcess } from '../src/serve/spawn.js';
 import { spawn } from 'node:child_process';
@@ -31,7 +31,7 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const MODEL = 'fashion-vit';
 
 const a = parseBench<{ requests: number; concurrency: number; instances: number; threads?: number; maxBatchSize: number; killEvery: number;
-  warmupSeconds: number; limit: number; out?: string; skipFault?: boolean; skipSoak?: boolean }>(
+  warmupSeconds: number; poolSize: number; out?: string; skipFault?: boolean; skipSoak?: boolean }>(
   benchCommand('soak', '`vitopt loadtest` against `vitopt serve fashion-vit`: a soak run and a fault run (workers killed), every answer checked')
     .option('--requests <n>', 'requests per run', intArg('--requests', 1), 100_000)
     .option('--concurrency <n>', 'concurrent requests', intArg('--concurrency', 1), 32)
@@ -40,7 +40,7 @@ const a = parseBench<{ requests: number; concurrency: number; instances: number;
     .option('--max-batch-size <n>', "the server's --max-batch-size", intArg('--max-batch-size', 1), 8)
     .option('--kill-every <s>', 'fault run: seconds between worker kills', positiveArg('--kill-every'), 5)
     .option('--warmup-seconds <s>', "warm-up before RSS is read (past the monitor's 60 s window)", positiveArg('--warmup-seconds'), 70)
-    .option('--limit <n>', 'distinct images in the request pool', intArg('--limit', 1), 2000)
+    .option('--pool-size <n>', 'distinct images in the request pool', intArg('--pool-size', 1), 2000)
     .option('--out <file>', 'also write the report (JSON) to this file')
     .option('--skip-fault', 'skip the fault run')
     .option('--skip-soak', 'skip the soak run'));
@@ -61,7 +61,7 @@ function serve(): Promise<ServeProcess> {
 /** `vitopt loadtest … --json file`: its report, and a promise that settles when load starts (after the reference pass). */
 function loadtest(url: string, size: { requests: number } | { seconds: number }, name: string): { report: Promise<LoadtestReport>; measuring: Promise<void> } {
   const file = path.join(dir, `${name}.json`);
-  const args = [MAIN, 'loadtest', url, '--model', MODEL, '--images', 'fashion-mnist-subset', '--limit', String(a.limit), '--concurrency', String(C),
+  const args = [MAIN, 'loadtest', url, '--model', MODEL, '--images', 'fashion-mnist-subset', '--pool-size', String(a.poolSize), '--concurrency', String(C),
     ...('requests' in size ? ['--requests', String(size.requests)] : ['--duration', String(size.seconds)]), '--window-ms', '5000', '--json', file];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let started!: () => void;
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   log(`${cpus()[0]?.model}, ${cpus().length} cores; ${N} requests per run at concurrency ${C}, ${INSTANCES} instances, kill every ${K} s`);
   const server = await serve();
   const report: Record<string, unknown> = { date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length },
-    settings: { requests: N, concurrency: C, instances: INSTANCES, maxBatchSize: a.maxBatchSize, killEverySeconds: K, warmupSeconds: WARMUP_S, distinctImages: a.limit } };
+    settings: { requests: N, concurrency: C, instances: INSTANCES, maxBatchSize: a.maxBatchSize, killEverySeconds: K, warmupSeconds: WARMUP_S, distinctImages: a.poolSize } };
   try {
     log(`warm-up: ${WARMUP_S} s`);
     const warm = await loadtest(server.url, { seconds: WARMUP_S }, 'warmup').report;

@@ -39,7 +39,7 @@ test('CLI: levels as a table, and the JSON, CSV and chart files', async () => {
   const dir = tmp();
   const json = path.join(dir, 'r.json'), csv = path.join(dir, 'r.csv'), chart = path.join(dir, 'r.svg');
   const r = await cli(['loadtest', server.url, '--model', 'fashion-vit', '--concurrency', '1,2', '--window-ms', '250', '--max-windows', '3',
-    '--images', 'fashion-mnist-subset', '--limit', '10', '--json', json, '--csv', csv, '--chart', chart]);
+    '--images', 'fashion-mnist-subset', '--pool-size', '10', '--json', json, '--csv', csv, '--chart', chart]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\| c=1 \|/);
   assert.match(r.stdout, /\| c=2 \|/);
