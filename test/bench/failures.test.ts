@@ -74,7 +74,7 @@ test('CLI: failures are in the saved report, exit 0; nothing runnable at all is 
   const out = path.join(dir, 'report.json');
   const md = path.join(dir, 'report.md');
   const chart = path.join(dir, 'chart.svg');
-  const r = cli(['bench', good, corrupt, '--iterations', '2', '--warmup', '1', '--repeats', '1', '--threads', '1', '--json', out, '--markdown', md,
+  const r = cli(['bench', good, corrupt, '--iterations', '2', '--warmup', '1', '--repeats', '1', '--threads', '1', '--json', out, '--report', md,
     '--chart', chart, '--quiet']);
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(await fs.readFile(out, 'utf8'));

@@ -39,7 +39,7 @@ test('convert -> predict: logits match the float64 reference (ViT checkpoint, po
   const x = randomImages(4, 16, { seed: 2, layout: 'nhwc' });
   await fs.writeFile(path.join(dir, 'x.npy'), encodeNpy(x));
   const ref = referenceForward(ir, x);
-  for (const style of [[], ['--portable']]) {
+  for (const style of [[], ['--graph', 'portable']]) {
     const onnx = path.join(dir, `m${style.length}.onnx`);
     const c = runCli(['convert', ckpt, '-o', onnx, ...style, '--json']);
     assert.equal(c.status, 0, c.stderr);

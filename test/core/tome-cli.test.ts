@@ -30,7 +30,7 @@ test('convert fashion-vit --merge-tokens 4 --verify: the schedule travels in the
   assert.match(r.stdout, /token merging: ToMe r = \[4, 4, 4, 4, 4, 4\] \(50 → 26 tokens\)/);
   assert.match(r.stdout, /verified against the float64 reference/);
   assert.deepEqual((await configOf(out)).mergeTokens, [4, 4, 4, 4, 4, 4]);
-  const s = runCli(['convert', 'fashion-vit', '--merge-tokens', '8,8,8,8,8,4', '--portable', '--json', '-o', out]);
+  const s = runCli(['convert', 'fashion-vit', '--merge-tokens', '8,8,8,8,8,4', '--graph', 'portable', '--json', '-o', out]);
   assert.equal(s.status, 0, s.stderr);
   assert.deepEqual(JSON.parse(s.stdout).config.mergeTokens, [8, 8, 8, 8, 8, 4]);
   assert.equal(await styleOf(out), 'portable');
@@ -52,7 +52,7 @@ test('convert a vitopt .onnx (pruned) -> ToMe: keeps its graph style unless --po
     assert.deepEqual([c.layerHeads, c.layerMlp, c.mergeTokens, c.mergePool], [[3, 1], [40, 17], [3, 3], 'mean']);
     // prune/quantize/analyze read the model back through the same metadata.
     assert.deepEqual((irFromOnnx(await loadModel(out), out).config as VitConfig).mergeTokens, [3, 3]);
-    const p = runCli(['convert', out, '--portable', '-o', path.join(dir, 'p.onnx')]);
+    const p = runCli(['convert', out, '--graph', 'portable', '-o', path.join(dir, 'p.onnx')]);
     assert.equal(p.status, 0, p.stderr);
     assert.equal(await styleOf(path.join(dir, 'p.onnx')), 'portable');
     assert.deepEqual((await configOf(path.join(dir, 'p.onnx'))).mergeTokens, [3, 3], 'an .onnx input keeps its schedule');
