@@ -8,6 +8,7 @@ import * as ort from '../engines/runtime.js';
 import { UserError } from '../errors.js';
 import { DataType, onnx, type ModelProto } from '../formats/onnx.js';
 import { createSession } from '../engines/model-source.js';
+import { cleanError } from '../engines/engine.js';
 
 /** A copy of `m` (sharing nodes and initializers) whose outputs also include `tensors`. */
 export function withOutputs(m: ModelProto, tensors: readonly string[]): ModelProto {
@@ -41,8 +42,7 @@ export async function tensorInfo(m: ModelProto): Promise<Map<string, TensorInfo>
   try {
     session = await createSession(probe, { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0]!.replace(/^\[ONNXRuntimeError\] : \d+ : /, '');
-    throw new UserError(`the model cannot be loaded by ONNX Runtime: ${msg}`);
+    throw new UserError(`the model cannot be loaded by ONNX Runtime: ${cleanError(e)}`);
   }
   try {
     const out = new Map<string, TensorInfo>();
