@@ -8,16 +8,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { packagePath } from '../../src/util/paths.js';
-
-async function sources(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...await sources(p));
-    else if (e.name.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
+import { sources } from './sources.js';
 
 /** Every module a file imports (static and dynamic), as paths relative to src/. */
 async function importsOf(file: string): Promise<string[]> {

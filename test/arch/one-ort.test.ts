@@ -13,16 +13,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { packagePath } from '../../src/util/paths.js';
-
-async function sources(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...await sources(p));
-    else if (e.name.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
+import { sources } from './sources.js';
 
 /** Static, type-only, side-effect and dynamic imports (and requires) of either runtime package. */
 const RUNTIME_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"]onnxruntime-(?:node|web|common)(?:\/[^'"]*)?['"]/;
