@@ -5,8 +5,7 @@
  *  - `batchChartSvg`: the batch-size curve — img/s, p95 latency and peak memory against the batch,
  *    with the memory budget and the latency objective drawn in and the chosen batches marked.
  */
-import * as path from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
+import { esc } from '../util/svg.js';
 import type { BenchReport, ConfigResult } from './runner.js';
 import type { BatchSearch } from './batch.js';
 import { fmt } from './report.js';
@@ -17,9 +16,7 @@ const ENGINE_COLOURS: Record<string, string> = {
 };
 const SERIES = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+export { esc, writeChart } from '../util/svg.js';
 
 function text(x: number, y: number, s: string, o: { size?: number; anchor?: 'start' | 'middle' | 'end'; weight?: string; fill?: string; rotate?: number } = {}): string {
   const rot = o.rotate ? ` transform="rotate(${o.rotate} ${x} ${y})"` : '';
@@ -156,12 +153,3 @@ export function batchChartSvg(searches: BatchSearch[], title = 'vitopt bench --f
     `<rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;
 }
 
-/** Write an SVG, or a PNG rendered from it when the path ends in .png. */
-export async function writeChart(file: string, svg: string): Promise<void> {
-  if (path.extname(file).toLowerCase() === '.png') {
-    const { default: sharp } = await import('sharp');
-    await writeFileAtomic(file, await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer());
-  } else {
-    await writeFileAtomic(file, svg);
-  }
-}

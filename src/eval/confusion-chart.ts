@@ -3,17 +3,13 @@
  * colour = share of the row, counts written in the cells), and PNG by letting sharp render the SVG.
  */
 import * as path from 'node:path';
-import sharp from 'sharp';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { esc, writeChart } from '../util/svg.js';
 import { confusionCells, type ConfusionReport } from './report.js';
 
 /** Classes drawn at most; larger matrices show the classes involved in the most errors. */
 export const CHART_CLASS_LIMIT = 40;
 
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function shorten(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '…';
@@ -94,11 +90,6 @@ export function chartFormat(file: string): 'svg' | 'png' {
 
 /** Write the chart atomically, SVG or PNG by the file's extension. */
 export async function writeConfusionChart(file: string, c: ConfusionReport, title?: string): Promise<void> {
-  const svg = confusionSvg(c, title);
-  if (chartFormat(file) === 'svg') {
-    await writeFileAtomic(file, svg);
-    return;
-  }
-  const png = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
-  await writeFileAtomic(file, new Uint8Array(png.buffer, png.byteOffset, png.length));
+  chartFormat(file);
+  await writeChart(file, confusionSvg(c, title));
 }
