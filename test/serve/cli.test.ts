@@ -16,8 +16,10 @@ const SIDE = 64;
 
 const serve = (args: string[]) => spawnServe(args);
 
+// The in-flight run must outlast the ready probe and the refused request (~60 ms after SIGTERM):
+// 40,000 steps take ~0.3 s on a fast 2-core VM (8,000 took 56 ms there and lost the race).
 test('SIGTERM: ready 503, in-flight request completes, new work refused, exit 0', async () => {
-  const { child, url, exited, stderr } = await serve([slowModelFile(8000), '--port', '0', '--threads', '1', '--max-batch-size', '1', '--drain-timeout-ms', '20000']);
+  const { child, url, exited, stderr } = await serve([slowModelFile(40_000), '--port', '0', '--threads', '1', '--max-batch-size', '1', '--drain-timeout-ms', '20000']);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const body = new Uint8Array(new Float32Array(3 * SIDE * SIDE).fill(0.25).buffer);
   const infer = () => fetch(`${url}/v2/models/slow/infer`, { method: 'POST', headers: { 'inference-header-content-length': '0' }, body });
