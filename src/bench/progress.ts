@@ -5,16 +5,11 @@
 import type { ProgressEvent } from './runner.js';
 import { fmt } from './report.js';
 import { percentile } from './stats.js';
+import { liveLine } from '../util/live-line.js';
 
 export function benchProgress(stream: NodeJS.WriteStream = process.stderr): (e: ProgressEvent) => void {
-  const tty = !!stream.isTTY;
-  let live = false;
+  const line = liveLine(stream, 150);
   let current = '';
-  let last = 0;
-  const clear = () => {
-    if (live) stream.write('\r\x1b[K');
-    live = false;
-  };
   return (e) => {
     if (e.kind === 'prepare') {
       stream.write(`preparing ${e.model} …\n`);
@@ -22,20 +17,13 @@ export function benchProgress(stream: NodeJS.WriteStream = process.stderr): (e: 
       for (const x of e.engines) if (!x.available) stream.write(`engine ${x.engine}: skipped — ${x.reason}\n`);
     } else if (e.kind === 'start') {
       current = `[${e.index}/${e.total}] ${e.label}${e.repeats > 1 ? ` (repeat ${e.repeat}/${e.repeats})` : ''}`;
-      if (tty) {
-        stream.write(`\r${current} …\x1b[K`);
-        live = true;
-      }
+      line.draw(`${current} …`, true);
     } else if (e.kind === 'child') {
-      const now = Date.now();
-      if (!tty || now - last < 150) return;
-      last = now;
       const what = e.phase === 'load' ? 'loading' : e.phase === 'warmup' ? `warm-up ${e.done}/${e.total}`
         : `measuring ${fmt(e.done)}/${fmt(e.total)}`;
-      stream.write(`\r${current} · ${what}\x1b[K`);
-      live = true;
+      line.draw(`${current} · ${what}`);
     } else if (e.kind === 'done') {
-      clear();
+      line.clear();
       const s = e.sample;
       if (s) {
         const p95 = percentile([...s.latenciesMs].sort((a, b) => a - b), 95);

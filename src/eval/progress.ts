@@ -1,8 +1,9 @@
 /**
  * A one-line progress bar on stderr, redrawn with \r, only when stderr is a terminal (a log file or
  * a pipe gets nothing, so --json output and CI logs stay clean). Hand-written: 30 lines do not
- * justify a dependency.
+ * justify a dependency; the redrawn line itself is src/util/live-line.ts.
  */
+import { liveLine } from '../util/live-line.js';
 
 export interface Progress {
   update(done: number, total: number): void;
@@ -12,26 +13,21 @@ export interface Progress {
 const NONE: Progress = { update() {}, finish() {} };
 
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY) return NONE;
+  const line = liveLine(stream); // at most 10 redraws a second
+  if (!line.tty) return NONE;
   const start = performance.now();
-  let last = -Infinity;
-  let drawn = false;
   return {
     update(done, total) {
       const now = performance.now();
-      if (now - last < 100 && done < total) return; // at most 10 redraws a second
-      last = now;
       const frac = total > 0 ? Math.min(1, done / total) : 1;
       const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - 40));
       const fill = Math.round(frac * width);
       const rate = done / Math.max(1e-9, (now - start) / 1000);
       const eta = rate > 0 ? (total - done) / rate : 0;
-      stream.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${rate.toFixed(0)} img/s eta ${eta.toFixed(0)}s\x1b[K`);
-      drawn = true;
+      line.draw(`${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${rate.toFixed(0)} img/s eta ${eta.toFixed(0)}s`, done >= total);
     },
     finish() {
-      if (drawn) stream.write('\r\x1b[K');
-      drawn = false;
+      line.clear();
     },
   };
 }
