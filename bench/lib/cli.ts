@@ -7,9 +7,9 @@
  *     .option('--model <name>', 'zoo name', 'ViT-B_32'), { rounds: 7, out: 'docs/speed-bench' });
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { floatArg, intArg } from '../../src/cli/common.js';
+import { floatArg, intArg, intListArg } from '../../src/cli/common.js';
 
-export { floatArg, intArg };
+export { floatArg, intArg, intListArg };
 
 /** A bench script's command: help and usage errors exit 0 and 2 (the CLI's codes), never 1. */
 export function benchCommand(name: string, description: string): Command {
@@ -38,11 +38,6 @@ export function listArg(name: string, allowed?: readonly string[]) {
   };
 }
 
-/** A comma-separated list of integers >= min (batch sizes, thread counts). */
-export function intListArg(name: string, min = 1) {
-  const one = intArg(name, min);
-  return (v: string): number[] => listArg(name)(v).map(one);
-}
 
 /** The flags most bench scripts share, by name; each script passes its own defaults. */
 export interface CommonDefaults {

@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { writeFileAtomic, assertWritable } from '../util/atomic.js';
 import { ENGINE_NAMES, type EngineName, parseEngineName } from '../engines/engine.js';
 import type { EngineOptions } from '../engines/options.js';
-import { durationArg, intArg, parseBytes } from './common.js';
+import { durationArg, intArg, intListArg, parseBytes } from './common.js';
 import { deprecated, graphOptOption, jsonOption, quietOption, reportOption, setOption } from './options.js';
 
 export { parseBytes };
@@ -18,14 +18,6 @@ export { parseBytes };
 /** '100ms', '0.1s', '100' (ms) → milliseconds (durationArg of src/cli/common.ts in milliseconds). */
 export function parseMs(flag: string) {
   return durationArg(flag, 'ms');
-}
-
-function intList(flag: string, min: number) {
-  return (v: string): number[] => v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} must be a comma-separated list of integers >= ${min}, not '${v}'`);
-    return n;
-  });
 }
 
 function engineList(v: string): EngineName[] {
@@ -82,9 +74,9 @@ export function register(program: Command): void {
     .argument('<model...>', 'zoo names (random weights), checkpoints, reference models (fashion-vit) or .onnx files')
     .addOption(new Option('--engine <list>', `engines: ${ENGINE_NAMES.join(', ')} or all (unusable ones are skipped with the reason)`)
       .argParser(engineList).default(['cpu'], 'cpu'))
-    .addOption(new Option('--batch <list>', 'batch sizes, e.g. 1,8,32').argParser(intList('--batch', 1)).default([1], '1'))
-    .option('--threads <list>', `intra-op threads, e.g. 1,2 (wasm: worker threads) (default: ${availableParallelism()})`, intList('--threads', 0))
-    .addOption(new Option('--workers <list>', 'concurrent sessions, each in its own worker thread').argParser(intList('--workers', 1)).default([1], '1'))
+    .addOption(new Option('--batch <list>', 'batch sizes, e.g. 1,8,32').argParser(intListArg('--batch', 1)).default([1], '1'))
+    .option('--threads <list>', `intra-op threads, e.g. 1,2 (wasm: worker threads) (default: ${availableParallelism()})`, intListArg('--threads', 0))
+    .addOption(new Option('--workers <list>', 'concurrent sessions, each in its own worker thread').argParser(intListArg('--workers', 1)).default([1], '1'))
     .addOption(new Option('--graph <list>', 'graph style for zoo/checkpoint models: auto (ort for cpu/cuda, portable otherwise), ort, portable')
       .argParser(graphList).default(['auto'], 'auto'))
     .addOption(graphOptOption())

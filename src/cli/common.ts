@@ -13,6 +13,17 @@ export function intArg(name: string, min = 1) {
   };
 }
 
+/** A comma-separated list of integers >= min (batch sizes, thread counts, concurrency levels). */
+export function intListArg(flag: string, min = 1) {
+  return (v: string): number[] => {
+    const xs = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    if (!xs.length || xs.some((n) => !Number.isInteger(n) || n < min)) {
+      throw new InvalidArgumentError(`${flag} must be a comma-separated list of integers >= ${min}, not '${v}'`);
+    }
+    return xs;
+  };
+}
+
 export function floatArg(name: string) {
   return (v: string): number => {
     const n = Number(v);

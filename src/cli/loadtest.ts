@@ -7,7 +7,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { assertWritable } from '../util/atomic.js';
-import { durationArg, emit, enumOption, floatArg, intArg } from './common.js';
+import { durationArg, emit, enumOption, floatArg, intArg, intListArg } from './common.js';
 import { deprecated, jsonOption, quietOption, setOption } from './options.js';
 import { DATA_SPEC_HELP } from '../data/data-spec.js';
 
@@ -37,12 +37,10 @@ interface Flags {
   quiet?: boolean;
 }
 
-function positiveList(flag: string, integer: boolean) {
+function positiveList(flag: string) {
   return (v: string): number[] => v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
     const n = Number(s);
-    if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(`${flag} must be a comma-separated list of ${integer ? 'integers >= 1' : 'positive numbers'}, not '${v}'`);
-    }
+    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a comma-separated list of positive numbers, not '${v}'`);
     return n;
   });
 }
@@ -61,8 +59,8 @@ export function register(program: Command): void {
     .description('load-test a model server (perf_analyzer-style windows and stability rule; every answer checked)')
     .argument('<url>', 'the server, e.g. http://127.0.0.1:8000')
     .option('--model <name>', 'model to load (default: the only model the server serves)')
-    .option('--concurrency <list>', 'closed-loop levels: requests always outstanding, e.g. 1,4,16,64 (default 1)', positiveList('--concurrency', true))
-    .option('--rate <list>', 'open-loop levels instead: requests per second, e.g. 50,100', positiveList('--rate', false))
+    .option('--concurrency <list>', 'closed-loop levels: requests always outstanding, e.g. 1,4,16,64 (default 1)', intListArg('--concurrency'))
+    .option('--rate <list>', 'open-loop levels instead: requests per second, e.g. 50,100', positiveList('--rate'))
     .addOption(enumOption('--distribution <d>', 'arrivals in --rate mode', ['constant', 'poisson'], 'constant'))
     .option('--duration <time>', 'run each level this long instead of until stable, e.g. 30s (a bare number is seconds)', durationArg('--duration', 's'))
     .option('--requests <n>', 'send exactly n requests per level instead of until stable (soak runs)', intArg('--requests'))

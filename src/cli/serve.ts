@@ -4,38 +4,24 @@
  * loaded and warmed; SIGTERM/SIGINT make ready answer 503, drain in-flight work (--drain-timeout-ms)
  * and exit 0.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { durationArg, enumOption, intArg, parseBytes } from './common.js';
+import { durationArg, enumOption, intArg, intListArg, parseBytes } from './common.js';
 import { graphOptOption } from './options.js';
+import type { ServeOptions } from '../serve/state.js';
 
-interface ServeFlags {
-  modelRepository?: string;
+/** The flags as commander parses them: the library's options where they are the same, else their raw form. */
+type ServeFlags = Pick<ServeOptions, 'modelRepository' | 'instances' | 'threads' | 'maxBatchSize' | 'preferredBatchSize'
+  | 'maxQueueDelayUs' | 'maxQueueSize' | 'timeoutMs' | 'adminToken'> & {
   host: string;
   port: number;
-  instances?: number;
-  threads?: number;
-  maxBatchSize?: number;
-  preferredBatchSize?: number[];
-  maxQueueDelayUs?: number;
-  maxQueueSize?: number;
-  timeoutMs?: number;
   overloadStatus: string;
-  adminToken?: string;
   drainTimeoutMs: number;
   bodyLimit?: number;
   graphOpt?: 'disabled' | 'basic' | 'extended' | 'all';
   spinning?: boolean;
   log?: boolean;
-}
-
-function intListArg(flag: string) {
-  return (v: string): number[] => v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a comma-separated list of integers >= 1, not '${v}'`);
-    return n;
-  });
-}
+};
 
 export function register(program: Command): void {
   program.command('serve')
