@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../../src/serve/server.js';
-import { TINY, tinyLogits, tinyRepository } from './fixtures.js';
+import { slowModelFile, TINY, tinyLogits, tinyRepository } from './fixtures.js';
 
 const R = TINY.resolution;
 const PER = 3 * R * R;
@@ -60,11 +60,16 @@ test('concurrent requests merge into one run, each gets its own logits in order'
 });
 
 test('delay 0: a burst still batches while the instance is busy (exec_count < requests)', async () => {
-  const s = await startServer({ modelRepository: tinyRepository(), port: 0, threads: 1, maxBatchSize: 8 });
+  // A model slow enough (~15 ms a run) that the burst arrives while the first run is busy, on any host:
+  // with the tiny model a fast host finished every run before the next request was parsed.
+  const s = await startServer({ models: [slowModelFile(2000)], port: 0, threads: 1, maxBatchSize: 8 });
+  const side = 64;
+  const body = (i: number) => JSON.stringify({ inputs: [{ name: 'pixels', shape: [1, 3, side, side], datatype: 'FP32', data: new Array<number>(3 * side * side).fill(i / 40) }] });
   try {
-    const res = await Promise.all(Array.from({ length: 40 }, (_, i) => infer(s.url, pixels(i))));
+    const res = await Promise.all(Array.from({ length: 40 }, (_, i) => fetch(`${s.url}/v2/models/slow/infer`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: body(i) })));
     assert.ok(res.every((r) => r.status === 200));
-    const st = await stats(s.url);
+    const st = ((await (await fetch(`${s.url}/v2/models/slow/stats`)).json()) as { model_stats: any[] }).model_stats[0];
     assert.equal(st.inference_count, 40);
     assert.ok(st.execution_count < 40, `execution_count ${st.execution_count}`);
     assert.ok(st.batch_stats.every((b: any) => b.batch_size <= 8));
