@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { runBench } from '../src/bench/runner.js';
 import { machineInfo } from '../src/bench/machine.js';
 import { percentile } from '../src/bench/stats.js';
-import { esc, niceScale, writeChart } from '../src/bench/chart.js';
+import { esc, niceScale, writeChart } from '../src/util/svg.js';
 import { benchInput } from '../src/bench/input.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { spawnServe } from '../src/serve/spawn.js';

@@ -23,7 +23,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import sharp from 'sharp';
+import { writeChart } from '../src/util/svg.js';
 import { openDataSpec } from '../src/data/data-spec.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { preprocessBatch } from '../src/data/preprocess.js';
@@ -264,8 +264,8 @@ function speedSvg(rows: SpeedRow[], title: string): string {
 }
 
 async function chart(name: string, svg: string): Promise<void> {
-  await fs.writeFile(path.join(outDir, `${name}.svg`), svg);
-  await sharp(Buffer.from(svg), { density: 144 }).png().toFile(path.join(outDir, `${name}.png`));
+  await writeChart(path.join(outDir, `${name}.svg`), svg);
+  await writeChart(path.join(outDir, `${name}.png`), svg);
 }
 
 const date = new Date().toISOString().slice(0, 10);

@@ -33,12 +33,17 @@ export function nhwcToNchw(t: Tensor): Tensor {
   return { dims: [n, c, h, w], data: out };
 }
 
+/** Row-major [rows, cols] values -> [cols, rows], in an array of the same type. */
+export function transposeValues<T extends Float32Array | Int8Array | Uint8Array>(data: T, rows: number, cols: number): T {
+  const out = new (data.constructor as new (n: number) => T)(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
+  return out;
+}
+
 /** 2-D transpose: [r, c] -> [c, r] (torch Linear [out, in] <-> Dense kernel [in, out]). */
 export function transpose2d(t: Tensor): Tensor {
   const [r, c] = t.dims as [number, number];
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
-  return { dims: [c, r], data: out };
+  return { dims: [c, r], data: transposeValues(t.data, r, c) };
 }
 
 /** 4-D transpose: output axis k is input axis perm[k] (numpy's `transpose(perm)`). */

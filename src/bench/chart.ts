@@ -5,7 +5,7 @@
  *  - `batchChartSvg`: the batch-size curve — img/s, p95 latency and peak memory against the batch,
  *    with the memory budget and the latency objective drawn in and the chosen batches marked.
  */
-import { esc } from '../util/svg.js';
+import { esc, niceScale } from '../util/svg.js';
 import type { BenchReport, ConfigResult } from './runner.js';
 import type { BatchSearch } from './batch.js';
 import { fmt } from './report.js';
@@ -16,7 +16,6 @@ const ENGINE_COLOURS: Record<string, string> = {
 };
 const SERIES = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-export { esc, writeChart } from '../util/svg.js';
 
 function text(x: number, y: number, s: string, o: { size?: number; anchor?: 'start' | 'middle' | 'end'; weight?: string; fill?: string; rotate?: number } = {}): string {
   const rot = o.rotate ? ` transform="rotate(${o.rotate} ${x} ${y})"` : '';
@@ -24,14 +23,6 @@ function text(x: number, y: number, s: string, o: { size?: number; anchor?: 'sta
     `${o.weight ? ` font-weight="${o.weight}"` : ''} fill="${o.fill ?? '#222'}"${rot}>${esc(s)}</text>`;
 }
 
-/** A "nice" axis maximum and tick step for a data maximum. */
-export function niceScale(max: number, ticks = 5): { max: number; step: number } {
-  if (!(max > 0)) return { max: 1, step: 0.2 };
-  const raw = max / ticks;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  return { max: Math.ceil(max / step) * step, step };
-}
 
 function barLabel(r: ConfigResult): string {
   if (r.baseline) return 'naive: portable, ORT defaults, b1';

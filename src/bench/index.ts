@@ -9,7 +9,8 @@ export { findBatch, renderBatchMarkdown, chooseBatches, type FindBatchOptions, t
 export { probeHardware, type ProbeOptions } from './hw.js';
 export { loadHwProfile, saveHwProfile, hwCachePath, toHardwareProfile, renderHw, type HwProfile, type Measurement } from './hw-cache.js';
 export { renderMarkdown, markdownTable } from './report.js';
-export { benchChartSvg, batchChartSvg, writeChart } from './chart.js';
+export { benchChartSvg, batchChartSvg } from './chart.js';
+export { writeChart } from '../util/svg.js';
 export { benchProgress } from './progress.js';
 export { percentile, summarize, figure, type Summary, type Figure } from './stats.js';
 export { machineInfo, type MachineInfo } from './machine.js';

@@ -19,9 +19,8 @@ export function benchProgress(stream: NodeJS.WriteStream = process.stderr): (e: 
       current = `[${e.index}/${e.total}] ${e.label}${e.repeats > 1 ? ` (repeat ${e.repeat}/${e.repeats})` : ''}`;
       line.draw(`${current} …`, true);
     } else if (e.kind === 'child') {
-      const what = e.phase === 'load' ? 'loading' : e.phase === 'warmup' ? `warm-up ${e.done}/${e.total}`
-        : `measuring ${fmt(e.done)}/${fmt(e.total)}`;
-      line.draw(`${current} · ${what}`);
+      line.draw(() => `${current} · ${e.phase === 'load' ? 'loading' : e.phase === 'warmup' ? `warm-up ${e.done}/${e.total}`
+        : `measuring ${fmt(e.done)}/${fmt(e.total)}`}`);
     } else if (e.kind === 'done') {
       line.clear();
       const s = e.sample;

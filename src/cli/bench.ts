@@ -150,7 +150,7 @@ export function register(program: Command): void {
       svg = benchChartSvg(r);
     }
     if (o.chart) {
-      const { writeChart } = await import('../bench/chart.js');
+      const { writeChart } = await import('../util/svg.js');
       await writeChart(o.chart, svg);
     }
     if (o.report) await writeFileAtomic(o.report, markdown);

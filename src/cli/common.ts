@@ -81,9 +81,8 @@ export const PROVIDERS = ['cpu', 'webgpu', 'cuda', 'tensorrt'] as const;
  */
 export function engineOptionsFrom(o: Record<string, unknown>): EngineOptions {
   const level = o.graphOpt === undefined ? undefined : oneOf('--graph-opt', String(o.graphOpt), GRAPH_OPT_LEVELS);
-  // `engine` is the CLI's name; `provider` the older one (and EngineOptions' own), still accepted from library callers.
-  const name = o.engine ?? o.provider;
-  const provider = name === undefined ? undefined : oneOf('--engine', String(name), PROVIDERS);
+  // The old --provider spelling is mapped onto `engine` by its alias (src/cli/options.ts).
+  const provider = o.engine === undefined ? undefined : oneOf('--engine', String(o.engine), PROVIDERS);
   return {
     threads: o.threads as number | undefined,
     graphOptimization: level,

@@ -23,7 +23,7 @@ import { dataOption, evalSizeOption } from './options.js';
 
 const say = (s = '') => process.stdout.write(s + '\n');
 
-export async function demo(o: { data: string; evalSize?: number; limit?: number }): Promise<void> {
+export async function demo(o: { data: string; evalSize?: number }): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitopt-demo-'));
   try {
     for (const ref of REFERENCE_MODELS) {
@@ -44,7 +44,7 @@ export async function demo(o: { data: string; evalSize?: number; limit?: number 
       const dataset = await openDataSpec(o.data);
       const model = await openModel(path.join(dir, `${ref.name}.ort.onnx`), { threads: 2 });
       const r = await evaluate({ model, name: ref.name, labels: ir.labels, resolution: ir.config.resolution }, dataset,
-        { batchSize: 64, limit: o.evalSize ?? o.limit });
+        { batchSize: 64, limit: o.evalSize });
       await model.release();
       say(`evaluated on ${o.data} (${r.evaluated} images): top-1 ${pct(r.top1)}, top-5 ${pct(r.top5)}, ` +
         `${r.imagesPerSecond.toFixed(0)} img/s`);

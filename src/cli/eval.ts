@@ -8,7 +8,7 @@ import { openDataSpec } from '../data/data-spec.js';
 import type { ImageLayout } from '../data/npy-dataset.js';
 import { DEFAULT_EVAL_BATCH, evaluate } from '../eval/evaluate.js';
 import { chartFormat, writeConfusionChart } from '../eval/confusion-chart.js';
-import { progressBar } from '../eval/progress.js';
+import { NO_PROGRESS, progressBar } from '../eval/progress.js';
 import { formatEvalReport } from '../eval/report-text.js';
 import type { EvalReport } from '../eval/report.js';
 import { assertWritable } from '../util/atomic.js';
@@ -19,7 +19,6 @@ interface EvalCliOptions {
   data: string;
   evalSize?: number;
   /** Old name of evalSize (library callers). */
-  limit?: number;
   quiet?: boolean;
   batch: number;
   compare?: string;
@@ -48,10 +47,10 @@ export async function runEval(modelSpec: string, o: EvalCliOptions): Promise<Eva
   // --mean/--std describe the data the user's models expect: both the model and its baseline.
   const model = { ...await loadRunnable(modelSpec, engine), normalize };
   const baseline = o.compare ? { ...await loadRunnable(o.compare, engine), normalize } : undefined;
-  const bar = o.quiet ? { update() {}, finish() {} } : progressBar(`eval ${model.name}`);
+  const bar = o.quiet ? NO_PROGRESS : progressBar(`eval ${model.name}`);
   try {
     const report = await evaluate(model, dataset, {
-      batchSize: o.batch, limit: o.evalSize ?? o.limit, skipBad: o.skipBad, baseline,
+      batchSize: o.batch, limit: o.evalSize, skipBad: o.skipBad, baseline,
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.finish();

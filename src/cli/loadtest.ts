@@ -96,7 +96,7 @@ export function register(program: Command): void {
     const { writeFileAtomic } = await import('../util/atomic.js');
     if (o.csv) await writeFileAtomic(o.csv, renderCsv(report));
     if (o.chart) {
-      const { writeChart } = await import('../bench/chart.js');
+      const { writeChart } = await import('../util/svg.js');
       await writeChart(o.chart, latencyChartSvg(report));
     }
     await emit(report, renderText(report), o.json);

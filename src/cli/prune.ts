@@ -9,7 +9,7 @@
 import { type Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { openDataSpec } from '../data/data-spec.js';
-import { stagedProgress } from '../eval/progress.js';
+import { NO_PROGRESS, stagedProgress } from '../eval/progress.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, oneOf } from './common.js';
 import { addCompressionReportOptions, addEngineOptions, addPortableAlias, calibrationDataOption, calibrationSizeOption, dataOption, deprecated, evalSizeOption, graphOption, setOption } from './options.js';
@@ -77,15 +77,11 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
   if (o.ridge !== undefined && !(o.ridge > 0)) throw new UserError(`--ridge ${o.ridge}: must be positive`);
   // Cheap checks first: flags, output paths, data specs; then the model; then the work.
   const calibrated = o.data !== undefined || o.calibrationData !== undefined;
-  // The library's own check names only --data; the CLI names both ways of giving calibration images.
-  lib.validatePruneOptions(options, true);
-  if (lib.isStructured(method) && !calibrated) {
-    throw new UserError(`--method ${method}: needs calibration images: --calibration-data <spec>, or --data <spec> (calibrates on its training split)`);
-  }
+  lib.validatePruneOptions(options, calibrated);
   if (!lib.isStructured(method) && o.calibrationData !== undefined) throw new UserError(`--calibration-data: --method ${method} is not calibrated`);
   const graph = o.graph === undefined ? undefined : oneOf<GraphStyle>('--graph', o.graph, ['ort', 'portable']);
   await assertOutputs(o);
-  const { openCalibrationData } = await import('../compress/quantize/index.js');
+  const { openCalibrationData } = await import('../compress/quantize/calibration-data.js');
   const calibData = lib.isStructured(method) ? await openCalibrationData(o.data, o.calibrationData, []) : null;
   const evalData = o.data ? await openDataSpec(o.data) : null;
 
@@ -101,7 +97,7 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
     const { kindsFor } = await import('../compress/prune/structured.js');
     kindsFor(method, ir.config); // e.g. heads on a Mixer: fail before reading images
   }
-  const progress = o.quiet ? { update() {}, finish() {} } : stagedProgress('prune', (s) => (s.startsWith('refit') ? 'refit' : s));
+  const progress = o.quiet ? NO_PROGRESS : stagedProgress('prune', (s) => (s.startsWith('refit') ? 'refit' : s));
   try {
     const calib = calibData
       ? await lib.loadCalibration(calibData, o.calibrationSize ?? lib.DEFAULT_CALIBRATION_SIZE, ir.config.resolution, { normalize: ir.config.normalize })

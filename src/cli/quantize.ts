@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openDataSpec } from '../data/data-spec.js';
 import type { Dataset } from '../data/dataset.js';
-import { stagedProgress } from '../eval/progress.js';
+import { NO_PROGRESS, stagedProgress } from '../eval/progress.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, intArg, normalizationFrom, oneOf } from './common.js';
@@ -99,7 +99,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   const normalize = userNormalize ?? input.config?.normalize;
   const dims = input.model.graph!.input![0]!.type?.tensorType?.shape?.dim ?? [];
   const fixedBatch = dims[0]?.dimValue ? Number(dims[0].dimValue) : undefined;
-  const progress = o.quiet ? { update() {}, finish() {} } : stagedProgress('quantize');
+  const progress = o.quiet ? NO_PROGRESS : stagedProgress('quantize');
   try {
     const analysis = await lib.analyze(input.model, { mode, fusions });
     const options: QuantizeOptions = {

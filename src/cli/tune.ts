@@ -13,6 +13,7 @@ import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { promises as fs } from 'node:fs';
 import type { Objective, TuneEngine } from '../tune/types.js';
 import type { TuneEvent } from '../tune/tune.js';
+import { liveLine } from '../util/live-line.js';
 
 interface TuneCliOptions {
   data?: string;
@@ -58,12 +59,10 @@ function mergeList(v: string): number[] {
 
 /** Progress for people: one line per stage and per candidate (a terminal redraws the candidate line in place). */
 function textProgress(): (e: TuneEvent) => void {
-  const tty = process.stderr.isTTY;
-  let open = false;
+  const live = liveLine(process.stderr, 0), tty = live.tty;
   const line = (s: string, transient: boolean) => {
-    if (tty && transient) { process.stderr.write(`\r${s.slice(0, (process.stderr.columns ?? 120) - 1)}\x1b[K`); open = true; return; }
-    if (open) process.stderr.write('\r\x1b[K');
-    open = false;
+    if (tty && transient) return live.draw(s.slice(0, (process.stderr.columns ?? 120) - 1));
+    live.clear();
     process.stderr.write(`${s}\n`);
   };
   let last = '';

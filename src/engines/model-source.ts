@@ -21,7 +21,7 @@ export function setInlineModelLimit(bytes: number): number {
 }
 
 /** Calls `open` with what ORT can load for `m`: its bytes, or the path of a temporary copy. */
-export async function withModelSource<T>(m: ModelProto, open: (source: Uint8Array | string) => Promise<T>): Promise<T> {
+async function withModelSource<T>(m: ModelProto, open: (source: Uint8Array | string) => Promise<T>): Promise<T> {
   if (initializerBytes(m) <= inlineLimit) return open(encodeModel(m));
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitopt-model-'));
   try {

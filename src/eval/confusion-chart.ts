@@ -10,7 +10,6 @@ import { confusionCells, type ConfusionReport } from './report.js';
 /** Classes drawn at most; larger matrices show the classes involved in the most errors. */
 export const CHART_CLASS_LIMIT = 40;
 
-
 function shorten(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '…';
 }

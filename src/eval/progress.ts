@@ -10,21 +10,23 @@ export interface Progress {
   finish(): void;
 }
 
-const NONE: Progress = { update() {}, finish() {} };
+/** No progress at all (`--quiet`): fits both Progress and StagedProgress. */
+export const NO_PROGRESS: Progress & StagedProgress = { update() {}, finish() {} };
 
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   const line = liveLine(stream); // at most 10 redraws a second
-  if (!line.tty) return NONE;
+  if (!line.tty) return NO_PROGRESS;
   const start = performance.now();
   return {
     update(done, total) {
-      const now = performance.now();
-      const frac = total > 0 ? Math.min(1, done / total) : 1;
-      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - 40));
-      const fill = Math.round(frac * width);
-      const rate = done / Math.max(1e-9, (now - start) / 1000);
-      const eta = rate > 0 ? (total - done) / rate : 0;
-      line.draw(`${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${rate.toFixed(0)} img/s eta ${eta.toFixed(0)}s`, done >= total);
+      line.draw(() => {
+        const frac = total > 0 ? Math.min(1, done / total) : 1;
+        const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - 40));
+        const fill = Math.round(frac * width);
+        const rate = done / Math.max(1e-9, (performance.now() - start) / 1000);
+        const eta = rate > 0 ? (total - done) / rate : 0;
+        return `${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${rate.toFixed(0)} img/s eta ${eta.toFixed(0)}s`;
+      }, done >= total);
     },
     finish() {
       line.clear();

@@ -26,13 +26,13 @@ import type { Ctx } from './layers.js';
 import type { Residual } from './residual.js';
 
 /** Token sizes [B, T, 1] (float), or null while every size is 1 (no merge yet). */
-export type Sizes = string | null;
+type Sizes = string | null;
 
 /**
  * The merge metric of block l: the keys averaged over heads, [B, T, hd]. The mean over heads is linear,
  * so it folds into one head-averaged key kernel [D, hd] and bias [hd] (Σ_h W_k[:, h, :] / H).
  */
-export function mergeMetric(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number): string {
+function mergeMetric(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: number): string {
   const D = cfg.hidden;
   const { heads: H, headDim: hd } = vitLayer(cfg, l);
   const n = vitBlockNames(l);
@@ -61,7 +61,7 @@ export function mergeMetric(c: Ctx, cfg: VitConfig, ir: ModelIR, y: string, l: n
  * (broadcast over heads and queries by the portable graph's Add), or [B, 1, T, T] for the contrib
  * Attention / MultiHeadAttention `attention_bias` input (batch_size or 1, num_heads or 1, S, T).
  */
-export function sizeBias(c: Ctx, size: string, T: number, name: string): string {
+function sizeBias(c: Ctx, size: string, T: number, name: string): string {
   const g = c.g;
   const log = g.op('Log', [size], {}, { name: `${name}/log` });
   const perKey = g.op('Reshape', [log, g.int64(`${name}/shape`, [0, 1, 1, T])], {}, { name: `${name}/per_key` });
@@ -101,7 +101,7 @@ function helpers(c: Ctx, x: string): BatchHelpers {
  * attention residual) by `metric` [B, T, hd]: returns the T − r merged tokens and their sizes.
  * Index tensors are kept as columns [B, n, 1], the form GatherND / ScatterND / GatherElements take.
  */
-export function mergeTokens(c: Ctx, x: string, size: Sizes, metric: string, o: { T: number; r: number;
+function mergeTokens(c: Ctx, x: string, size: Sizes, metric: string, o: { T: number; r: number;
   hasCls: boolean; name: string }): { x: string; size: string } {
   const g = c.g;
   const { T, r, hasCls, name } = o;
@@ -164,7 +164,7 @@ export function mergeTokens(c: Ctx, x: string, size: Sizes, metric: string, o: {
  * Mean pooling of a gap model's final (merged) tokens `y` [B, T, D]: the plain mean (as the reference
  * code), or the size-weighted mean Σ size·y / Σ size, where Σ size is the original token count N.
  */
-export function poolMerged(c: Ctx, y: string, size: string, N: number, pool: MergePool): string {
+function poolMerged(c: Ctx, y: string, size: string, N: number, pool: MergePool): string {
   const g = c.g;
   const name = VIT.poolGap;
   if (pool === 'mean') return g.op('ReduceMean', [y], { axes: ints([1]), keepdims: int(0) }, { name });

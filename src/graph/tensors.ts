@@ -1,17 +1,14 @@
 /** Reading and making initializer tensors (float32 values, 2-D transposes). */
 import { DataType, initializerFloat, rawTensor, type TensorProto } from '../formats/onnx.js';
-import type { Tensor } from '../tensor.js';
+import { transposeValues, type Tensor } from '../tensor.js';
 
 /** Float32 values of a constant (FLOAT only). */
 export function floatValues(t: TensorProto): Tensor {
   return initializerFloat(t);
 }
 
-export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
-  return out;
-}
+/** [rows, cols] float values -> [cols, rows] (src/tensor.ts's transposeValues). */
+export const transpose2d = (data: Float32Array, rows: number, cols: number): Float32Array => transposeValues(data, rows, cols);
 
 export function floatInit(name: string, dims: number[], data: Float32Array): TensorProto {
   return rawTensor(name, DataType.FLOAT, dims, data);

@@ -3,7 +3,7 @@
  * level, levels on a log2 axis (concurrency 1, 4, 16, 64 sit evenly). Unstable levels are drawn hollow.
  * Built from the same small helpers as the bench charts (src/bench/chart.ts).
  */
-import { esc, niceScale } from '../bench/chart.js';
+import { esc, niceScale } from '../util/svg.js';
 import { fmt } from '../bench/report.js';
 import type { LoadtestReport } from './loadtest.js';
 

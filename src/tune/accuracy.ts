@@ -62,14 +62,20 @@ export function paired(base: Predictions, cand: Predictions, fidelity: AccuracyF
   return pairedAccuracy(b.correct, c.correct, b.pred, c.pred, fidelity);
 }
 
-/** Inputs for the quality signal: the first calibration images, or clipped Gaussian noise without data. */
-export async function qualityInputs(data: Dataset | null, n: number, resolution: number, normalize?: Normalization, batch = 8): Promise<Tensor[]> {
+/**
+ * Inputs for the quality signal: the first calibration images, or clipped Gaussian noise without data.
+ * With `fixedBatch` (a model with a fixed batch dimension) every batch has exactly that many images.
+ */
+export async function qualityInputs(data: Dataset | null, n: number, resolution: number, normalize?: Normalization, batch = 8,
+  fixedBatch?: number): Promise<Tensor[]> {
   const out: Tensor[] = [];
   if (data) {
-    for await (const b of data.batches(batch, { limit: n })) if (b.images.length) out.push(preprocessBatch(b.images, resolution, resolution, normalize));
+    for await (const b of data.batches(batch, { limit: n })) {
+      if (b.images.length && (!fixedBatch || b.images.length === fixedBatch)) out.push(preprocessBatch(b.images, resolution, resolution, normalize));
+    }
     if (out.length) return out;
   }
-  return randomBatches(n, batch, resolution, { seed: 7 });
+  return randomBatches(n, batch, resolution, { seed: 7, fixedBatch });
 }
 
 /** Runs the float model once over the quality inputs and compares any candidate with it. */

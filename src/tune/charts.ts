@@ -7,7 +7,7 @@
  * Both: feasible points hollow, infeasible ones grey, the baseline a black diamond, the chosen
  * candidate ringed and labelled; failed and stopped candidates are not plotted (counted in a note).
  */
-import { esc, niceScale } from '../bench/chart.js';
+import { esc, niceScale } from '../util/svg.js';
 import type { Candidate, TuneReport } from './types.js';
 import { baselineTop1, constraintValue, roleOf, type Role } from './report.js';
 

@@ -2,7 +2,7 @@
  * report.html: one self-contained page — inline <style>, the two charts as inline SVG, no scripts,
  * fonts or images from elsewhere. The same sections, in the same order, as report.md.
  */
-import { esc } from '../bench/chart.js';
+import { esc } from '../util/svg.js';
 import { accuracySpeedSvg, memoryLatencySvg } from './charts.js';
 import type { TuneReport } from './types.js';
 import {

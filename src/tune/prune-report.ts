@@ -9,6 +9,7 @@ import type { Assessment } from './prune-assess.js';
 import { modelFigures } from '../compress/prune/index.js';
 import type { SublayerFit } from '../compress/prune/reconstruct-model.js';
 import type { MatrixSparsity } from '../compress/prune/magnitude.js';
+import { esc } from '../util/svg.js';
 
 export interface LayerRow {
   layer: number;
@@ -156,7 +157,6 @@ export interface ChartSeries {
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Top-1 accuracy against the fraction of FLOPs kept, one line per series. */
 export function accuracyFlopsSvg(series: readonly ChartSeries[], title: string, o: { reference?: { y: number; label: string }[] } = {}): string {

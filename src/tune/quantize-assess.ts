@@ -3,13 +3,13 @@
  * side in one process (interleaved rounds), top-1 and agreement on real data, and per-layer SQNR.
  */
 import type { Dataset } from '../data/dataset.js';
-import { type Normalization, preprocessBatch } from '../data/preprocess.js';
-import { randomBatches } from '../data/random-images.js';
+import type { Normalization } from '../data/preprocess.js';
 import { encodedSize, type ModelProto } from '../formats/onnx.js';
 import { openModel } from '../engines/create.js';
 import type { EngineSession } from '../engines/engine.js';
 import type { EngineOptions } from '../engines/options.js';
 import { evaluate, type EvalModel } from '../eval/evaluate.js';
+import { qualityInputs } from './accuracy.js';
 import type { EvalReport } from '../eval/report.js';
 import type { Tensor } from '../tensor.js';
 import { sideBySide } from '../bench/side-by-side.js';
@@ -41,16 +41,8 @@ export interface AssessOptions {
 }
 
 /** A few images for SQNR: from the data when there is some, else clipped Gaussian noise. */
-async function sampleInputs(o: AssessOptions, n: number): Promise<Tensor[]> {
-  const batch = o.batch ?? 4, out: Tensor[] = [];
-  if (o.data) {
-    for await (const b of o.data.batches(batch, { limit: n })) {
-      // A fixed-batch model takes full batches only.
-      if (b.images.length && (!o.batch || b.images.length === o.batch)) out.push(preprocessBatch(b.images, o.resolution, o.resolution, o.normalize));
-    }
-    if (out.length) return out;
-  }
-  return randomBatches(n, batch, o.resolution, { seed: 7, fixedBatch: o.batch });
+function sampleInputs(o: AssessOptions, n: number): Promise<Tensor[]> {
+  return qualityInputs(o.data ?? null, n, o.resolution, o.normalize, o.batch ?? 4, o.batch);
 }
 
 export async function assess(float: ModelProto, r: QuantizeResult, o: AssessOptions): Promise<Assessment> {

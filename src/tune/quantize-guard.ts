@@ -13,7 +13,6 @@ import type { Dataset } from '../data/dataset.js';
 import type { Normalization } from '../data/preprocess.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { openModel } from '../engines/create.js';
-import type { EngineSession } from '../engines/engine.js';
 import type { EngineOptions } from '../engines/options.js';
 import { evaluate, type Classifier, type EvalModel } from '../eval/evaluate.js';
 import type { EvalReport } from '../eval/report.js';
@@ -85,23 +84,19 @@ class FloatReplay {
   }
 }
 
-async function runnable(m: ModelProto, engine: EngineOptions | undefined, name: string): Promise<EngineSession> {
-  return openModel(m, engine, name);
-}
-
 export async function guardedQuantize(model: ModelProto, q: QuantizeOptions, o: GuardOptions): Promise<{ result: QuantizeResult; guard: GuardReport; evalReport: EvalReport }> {
   const analysis = q.analysis ?? await analyze(model, { mode: q.mode, fusions: q.fusions });
   const base = { ...q, analysis };
   const meta = (m: Classifier, name: string): EvalModel => ({ model: m, name, resolution: o.resolution, labels: o.labels ?? null,
     config: { resolution: o.resolution, normalize: o.normalize } });
-  const floatModel = await runnable(model, o.engine, 'float');
+  const floatModel = await openModel(model, o.engine, 'float');
   const fullReplay = new FloatReplay(floatModel), rankReplay = new FloatReplay(floatModel);
   const batchSize = o.batchSize ?? 32;
   const rankingSize = Math.min(o.rankingSize ?? DEFAULT_RANKING_SIZE, o.data.size);
   const progress = o.onProgress ?? (() => {});
 
   const evalFull = async (m: ModelProto, stage: string): Promise<EvalReport> => {
-    const om = await runnable(m, o.engine, 'quantized');
+    const om = await openModel(m, o.engine, 'quantized');
     try {
       return await evaluate(meta(om, 'quantized'), o.data, { batchSize, limit: o.limit, baseline: meta(fullReplay.view(), 'float'),
         onProgress: (d, t) => progress(stage, d, t) });
@@ -110,7 +105,7 @@ export async function guardedQuantize(model: ModelProto, q: QuantizeOptions, o: 
     }
   };
   const evalRank = async (m: ModelProto): Promise<number> => {
-    const om = await runnable(m, o.engine, 'quantized');
+    const om = await openModel(m, o.engine, 'quantized');
     try {
       const r = await evaluate(meta(om, 'quantized'), o.data, { batchSize, limit: rankingSize, baseline: meta(rankReplay.view(), 'float') });
       return r.comparison!.meanKL;

@@ -165,8 +165,9 @@ export async function tune(o: TuneOptions): Promise<TuneResult> {
     throw new UserError(`${o.model} has random weights: there is no accuracy to hold --max-drop / --min-accuracy to; drop them (the tune then optimizes speed, with SQNR and agreement against fp32 as the quality signal)`);
   }
   const evalData: Dataset | null = o.data ? await openDataSpec(o.data) : null;
-  const calibSpec = o.calibrationData ?? (o.data ? trainSplitSpec(o.data) ?? o.data : null);
-  if (o.data && !o.calibrationData && !trainSplitSpec(o.data)) notes.push(`calibration images are drawn from --data ${o.data} itself (no training split known for it)`);
+  const trainSplit = o.data ? trainSplitSpec(o.data) : null;
+  const calibSpec = o.calibrationData ?? trainSplit ?? o.data ?? null;
+  if (o.data && !o.calibrationData && !trainSplit) notes.push(`calibration images are drawn from --data ${o.data} itself (no training split known for it)`);
   const calibData = calibSpec ? (calibSpec === o.data ? evalData : await openDataSpec(calibSpec)) : null;
   const hasAccuracy = !input.randomWeights && evalData !== null;
   if (input.randomWeights) notes.push('random weights: no accuracy to measure; the tune optimizes speed only, with output SQNR and top-1 agreement against the fp32 model on the calibration inputs as the quality signal');

@@ -6,8 +6,11 @@
 export interface LiveLine {
   /** Whether the stream is a terminal (else every call does nothing). */
   readonly tty: boolean;
-  /** Redraw the line; skipped if the last redraw was under the interval ago, unless `force`. */
-  draw(text: string, force?: boolean): void;
+  /**
+   * Redraw the line; skipped if the last redraw was under the interval ago, unless `force`. Pass a
+   * function to build the text only when it is drawn (callers that update per batch).
+   */
+  draw(text: string | (() => string), force?: boolean): void;
   /** Erase the line if one is drawn (before printing a normal line, or at the end). */
   clear(): void;
 }
@@ -23,7 +26,7 @@ export function liveLine(stream: NodeJS.WriteStream = process.stderr, minInterva
       const now = performance.now();
       if (!force && now - last < minIntervalMs) return;
       last = now;
-      stream.write(`\r${text}\x1b[K`);
+      stream.write(`\r${typeof text === 'function' ? text() : text}\x1b[K`);
       drawn = true;
     },
     clear() {

@@ -61,7 +61,7 @@ export function validatePruneOptions(o: PruneOptions, hasCalibration: boolean): 
     if ((o.ratio === undefined) === (o.targetFlops === undefined)) {
       throw new UserError(`--method ${o.method}: give exactly one of --ratio (fraction of units removed) or --target-flops (fraction of FLOPs kept)`);
     }
-    if (!hasCalibration) throw new UserError(`--method ${o.method}: needs calibration images (--data) to measure importance and refit`);
+    if (!hasCalibration) throw new UserError(`--method ${o.method}: needs calibration images: --calibration-data <spec>, or --data <spec> (calibrates on its training split)`);
   } else if (o.method === 'magnitude') {
     if (o.targetFlops !== undefined) throw new UserError('--target-flops: magnitude pruning does not change FLOPs (zeros are still multiplied); use --ratio');
     if (o.ratio === undefined) throw new UserError('--method magnitude: needs --ratio (the fraction of weights zeroed)');

@@ -13,7 +13,7 @@ import { tensorInfo, type TensorInfo } from '../../graph/outputs.js';
 import { nameNodes } from './layers.js';
 import { handlerFor, type RegistryContext, type WeightMode } from './registry.js';
 import { discover, plan, type Plan, type Rules } from './select.js';
-import { stemConvs, type StemDecision } from './stem.js';
+import type { StemDecision } from './stem.js';
 
 export interface Analysis {
   /** The input model with every node named (a copy; for INT8, with the int8 fusion choice applied). */
@@ -51,13 +51,16 @@ export interface Prepared {
   canonical: Map<string, NodeProto>;
 }
 
-/** `stem`: whether a hybrid's stem convolutions are weight layers (quantized) or kept float, and why. */
-export function prepare(a: Analysis, mode: WeightMode, rules: Rules, stem?: StemDecision): Prepared {
+/**
+ * `stem`: a hybrid's stem convolutions (`convs`, by node name: the same in the copy) and whether they are
+ * weight layers (quantized) or kept float, and why.
+ */
+export function prepare(a: Analysis, mode: WeightMode, rules: Rules, stem?: { decision: StemDecision; convs: Set<string> }): Prepared {
   const g = new Graph(cloneModel(a.named));
   const c: RegistryContext = { g, info: a.info };
   if (stem) {
-    c.stem = { convs: stemConvs(g), quantize: mode === 'static' && stem.convs === 'int8',
-      floatReason: `ResNet stem kept float: ${stem.basis}` };
+    c.stem = { convs: stem.convs, quantize: mode === 'static' && stem.decision.convs === 'int8',
+      floatReason: `ResNet stem kept float: ${stem.decision.basis}` };
   }
   const p = plan(c, discover(c), mode, rules);
   const canonical = new Map<string, NodeProto>();

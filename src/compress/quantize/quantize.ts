@@ -172,9 +172,10 @@ export async function quantize(model: ModelProto, o: QuantizeOptions): Promise<Q
     throw new UserError(`static QDQ needs opset 10 or later (QuantizeLinear); this model has opset ${new Graph(a.named).opsetVersion('')}`);
   }
   const rules: Rules = { include: o.include, exclude: o.exclude, float: o.float };
-  const stemTotal = stemConvs(new Graph(a.named)).size;
+  const stemNodes = stemConvs(new Graph(a.named));
+  const stemTotal = stemNodes.size;
   const stem = decideStem(o.mode, o.stem, stemTotal > 0);
-  const p = prepare(a, o.mode, rules, stem);
+  const p = prepare(a, o.mode, rules, stem && { decision: stem, convs: stemNodes });
   const chosen = p.plan.layers.filter((d) => d.quantize);
   if (chosen.length === 0 && p.plan.activationNodes.length === 0 && !o.allowNothing) throw noLayersError(p.plan, o.mode);
 

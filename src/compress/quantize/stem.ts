@@ -22,14 +22,15 @@ import { detectCpu, type CpuInfo } from '../../util/cpu.js';
 import type { WeightLayerResult } from './dynamic.js';
 import { dequantizeWeight, type Int8Format, quantizeWeight, sqnr } from './int8.js';
 import type { QdqInserter } from './static.js';
+import { transposeValues } from '../../tensor.js';
 
 export type StemChoice = 'float' | 'int8';
 export const STEM_CHOICES: readonly (StemChoice | 'auto')[] = ['auto', 'float', 'int8'];
 
 /**
  * Measured defaults for static INT8 (bench/hybrid-stem-int8.ts; figures in docs/hybrids.md).
- * avx512-vnni, 2026-12-02: the R50 stem alone 1.49× (batch 1) / 1.48× (batch 8) faster with QLinearConv;
- * the whole R50+ViT-B/16 static INT8 model 1.23× (batch 1) / 1.38× (batch 8) with the int8 stem (shared VM).
+ * avx512-vnni, 2026-12-02 (9 interleaved rounds, real-time priority): the R50 stem alone 1.27× (batch 1) /
+ * 1.15× (batch 8) faster with QLinearConv; the whole R50+ViT-B/16 static INT8 model 1.12× / 1.10×.
  * avx2 (no VNNI): not measured; without VNNI the int8 kernels use 7-bit weights (u8s8-reduced) and
  * vpmaddubsw, whose speed-up over fp32 convolution is unknown here, so the stem stays float.
  */
@@ -50,12 +51,10 @@ export function defaultStem(cpu: CpuInfo = detectCpu()): StemDecision {
 
 /** Names of the Conv nodes whose output reaches another Conv: the stem of a hybrid (empty for a plain ViT). */
 export function stemConvs(g: Graph): Set<string> {
-  const producer = new Map<string, NodeProto>();
-  for (const n of g.nodes) for (const o of n.output ?? []) if (o) producer.set(o, n);
   const upstream = new Set<NodeProto>();
   const stack: NodeProto[] = [];
   const visit = (t: string) => {
-    const p = producer.get(t);
+    const p = g.producer(t);
     if (p && !upstream.has(p)) { upstream.add(p); stack.push(p); }
   };
   for (const n of g.nodes) if (n.opType === 'Conv' && !n.domain) visit(n.input![0]!);
@@ -89,12 +88,10 @@ export function quantizeConvStatic(g: Graph, qdq: QdqInserter, conv: NodeProto,
   const w = floatValues(g.constant(wName)!);
   const cout = w.dims[0]!, per = w.data.length / cout;
   // OIHW viewed as [per, cout] columns: one column per output channel, as quantizeWeight expects.
-  const cols = new Float32Array(w.data.length);
-  for (let c = 0; c < cout; c++) for (let i = 0; i < per; i++) cols[i * cout + c] = w.data[c * per + i]!;
+  const cols = transposeValues(w.data, cout, per);
   const format: Int8Format = o.format === 'u8s8' ? 'u8s8' : 'u8s8-reduced';
   const q = quantizeWeight(cols, per, cout, { format, perChannel: o.perChannel });
-  const oihw = new Int8Array(w.data.length);
-  for (let c = 0; c < cout; c++) for (let i = 0; i < per; i++) oihw[c * per + i] = q.data[i * cout + c]!;
+  const oihw = transposeValues(q.data, per, cout);
   const base = wName;
   const dims = q.perChannel ? [cout] : [];
   const qw = g.addInitializer(rawTensor(`${base}/quantized`, DataType.INT8, w.dims, oihw));
