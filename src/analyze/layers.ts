@@ -26,8 +26,8 @@ export function layerFigures(c: ModelConfig): LayerFigures[] {
   if (c.family === 'vit') {
     const blockMacs = vitBlockMacs(c);
     return blockMacs.map((b, l) => {
-      const { heads, headDim, mlp } = vitLayer(c, l);
-      return { layer: l, heads, attentionWidth: heads * headDim, mlp, params: vitBlockParams(c, l), macs: b.total };
+      const { heads, attention, mlp } = vitLayer(c, l);
+      return { layer: l, heads, attentionWidth: attention, mlp, params: vitBlockParams(c, l), macs: b.total };
     });
   }
   return mixerBlockMacs(c).map((b, i) => {

@@ -137,7 +137,7 @@ function vitComponents(c: VitConfig): MacComponent[] {
   const R = c.representation ?? 0;
   const headIn = R || D;
   // A = heads·headDim: the attention width of a layer (= D unless heads were pruned).
-  const A = (l: number) => vitLayer(c, l).heads * vitLayer(c, l).headDim;
+  const A = (l: number) => vitLayer(c, l).attention;
   const f = isPruned(c) ? PRUNED_FORMULAS : UNIFORM_FORMULAS;
   return [
     ...stemComponents(c),
@@ -158,7 +158,7 @@ function mergingVitComponents(c: VitConfig): MacComponent[] {
   const R = c.representation ?? 0;
   const headIn = R || D;
   const t = tokenCounts(c), r = mergeSchedule(c);
-  const A = (l: number) => vitLayer(c, l).heads * vitLayer(c, l).headDim;
+  const A = (l: number) => vitLayer(c, l).attention;
   const hd = (l: number) => vitLayer(c, l).headDim;
   const merging = (l: number) => r[l]! > 0;
   // A pruned model's layers have their own attention width A_l (D otherwise) and MLP width M_l.

@@ -50,8 +50,7 @@ export function matmulWeights(c: ModelConfig): MatmulWeight[] {
   if (c.family === 'vit') {
     const D = c.hidden, R = c.representation ?? 0;
     for (let l = 0; l < c.layers; l++) {
-      const { heads, headDim, mlp: M } = vitLayer(c, l);
-      const A = heads * headDim;
+      const { attention: A, mlp: M } = vitLayer(c, l);
       add('attention q/k/v', D, A, 3);
       add('attention out', A, D, 1);
       add('mlp fc1', D, M, 1);

@@ -23,8 +23,7 @@ export interface ParamBreakdown {
 /** One ViT block l: q, k, v: D·A + A each, out: A·D + D (A = heads_l·headDim); MLP: 2·D·M_l + M_l + D; two LayerNorms: 4·D. */
 export function vitBlockParams(c: VitConfig, l: number): number {
   const D = c.hidden;
-  const { heads, headDim, mlp: M } = vitLayer(c, l);
-  const A = heads * headDim;
+  const { attention: A, mlp: M } = vitLayer(c, l);
   return 4 * D * A + 3 * A + D + 2 * D * M + M + D + 4 * D;
 }
 

@@ -101,7 +101,7 @@ export function crossover(c: ModelConfig): Crossover | null {
   if (c.family !== 'vit') return null;
   const v = unmerged(c);
   const D = v.hidden;
-  const A = (l: number) => vitLayer(v, l).heads * vitLayer(v, l).headDim, M = (l: number) => vitLayer(v, l).mlp;
+  const A = (l: number) => vitLayer(v, l).attention, M = (l: number) => vitLayer(v, l).mlp;
   const layers = Array.from({ length: v.layers }, (_, l) => l);
   const sumA = layers.reduce((s, l) => s + A(l), 0), sumM = layers.reduce((s, l) => s + M(l), 0);
   const pruned = isPruned(v);

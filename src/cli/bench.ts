@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { writeFileAtomic, assertWritable } from '../util/atomic.js';
 import { ENGINE_NAMES, type EngineName, parseEngineName } from '../engines/engine.js';
 import type { EngineOptions } from '../engines/options.js';
-import { durationArg, intArg, intListArg, parseBytes } from './common.js';
+import { durationArg, emit, intArg, intListArg, parseBytes } from './common.js';
 import { deprecated, graphOptOption, jsonOption, quietOption, reportOption, setOption } from './options.js';
 
 export { parseBytes };
@@ -154,8 +154,6 @@ export function register(program: Command): void {
       await writeChart(o.chart, svg);
     }
     if (o.report) await writeFileAtomic(o.report, markdown);
-    if (typeof o.json === 'string') await writeFileAtomic(o.json, JSON.stringify(report, null, 2) + '\n');
-    if (o.json === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    else process.stdout.write(markdown);
+    await emit(report, markdown, o.json);
   });
 }

@@ -12,7 +12,7 @@ import { assertWritable } from '../util/atomic.js';
 import { verifyExport } from '../export/verify.js';
 import type { ModelIR } from '../models/ir.js';
 import { emit, enumOption, intArg, oneOf } from './common.js';
-import { addPortableAlias, graphOption, jsonOption } from './options.js';
+import { addPortableAlias, graphOption, graphStyleFrom, jsonOption } from './options.js';
 import { FileError } from '../errors.js';
 import { loadModel, metadata } from '../formats/onnx.js';
 import { META_CONFIG, META_STYLE } from '../models/metadata.js';
@@ -56,7 +56,7 @@ async function loadExport(file: string): Promise<{ ir: ModelIR; style: GraphStyl
 
 export async function convert(checkpoint: string | undefined, o: ConvertOptions) {
   const tjs = oneOf('--format', o.format ?? 'onnx', ['onnx', 'transformers.js'] as const) === 'transformers.js';
-  const graph = o.graph === undefined ? undefined : oneOf<GraphStyle>('--graph', o.graph, ['ort', 'portable']);
+  const graph = graphStyleFrom(o);
   if (tjs && graph === 'ort') throw new UserError('--graph ort: --format transformers.js writes the portable graph (onnxruntime-web has no ORT contrib ops)');
   if (tjs) await assertExportDir(o.output);
   else await assertWritable(o.output);

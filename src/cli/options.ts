@@ -8,7 +8,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { DATA_SPEC_HELP } from '../data/data-spec.js';
-import { enumOption, GRAPH_OPT_LEVELS, intArg, PROVIDERS } from './common.js';
+import { enumOption, GRAPH_OPT_LEVELS, intArg, oneOf, PROVIDERS } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Reports and progress
@@ -86,6 +86,11 @@ export const GRAPH_STYLES = ['ort', 'portable'] as const;
 export function graphOption(description: string, defaultValue?: string): Option {
   return enumOption('--graph <style>', `graph style: ort (ONNX Runtime fused ops) or portable (standard ONNX only; loads in onnxruntime-web); ${description}`,
     GRAPH_STYLES, defaultValue);
+}
+
+/** The parsed `--graph` (checked again for library callers passing plain objects), or undefined when not given. */
+export function graphStyleFrom(o: { graph?: string }): (typeof GRAPH_STYLES)[number] | undefined {
+  return o.graph === undefined ? undefined : oneOf('--graph', o.graph, GRAPH_STYLES);
 }
 
 /** The engine session options shared by every command that runs a model in this process. */

@@ -12,7 +12,7 @@ import { openDataSpec } from '../data/data-spec.js';
 import { NO_PROGRESS, stagedProgress } from '../eval/progress.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, oneOf } from './common.js';
-import { addCompressionReportOptions, addEngineOptions, addPortableAlias, calibrationDataOption, calibrationSizeOption, dataOption, deprecated, evalSizeOption, graphOption, setOption } from './options.js';
+import { addCompressionReportOptions, addEngineOptions, addPortableAlias, calibrationDataOption, calibrationSizeOption, dataOption, deprecated, evalSizeOption, graphOption, graphStyleFrom, setOption } from './options.js';
 import type { GraphStyle } from '../export/index.js';
 import type { ModelIR } from '../models/ir.js';
 import type { PruneMethod, PruneOptions } from '../compress/prune/index.js';
@@ -79,7 +79,7 @@ export async function runPrune(modelSpec: string, o: PruneCliOptions): Promise<P
   const calibrated = o.data !== undefined || o.calibrationData !== undefined;
   lib.validatePruneOptions(options, calibrated);
   if (!lib.isStructured(method) && o.calibrationData !== undefined) throw new UserError(`--calibration-data: --method ${method} is not calibrated`);
-  const graph = o.graph === undefined ? undefined : oneOf<GraphStyle>('--graph', o.graph, ['ort', 'portable']);
+  const graph = graphStyleFrom(o);
   await assertOutputs(o);
   const { openCalibrationData } = await import('../compress/quantize/calibration-data.js');
   const calibData = lib.isStructured(method) ? await openCalibrationData(o.data, o.calibrationData, []) : null;

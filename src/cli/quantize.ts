@@ -13,7 +13,7 @@ import { NO_PROGRESS, stagedProgress } from '../eval/progress.js';
 import type { ModelProto } from '../formats/onnx.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { assertOutputs, emit, engineOptionsFrom, enumOption, floatArg, intArg, normalizationFrom, oneOf } from './common.js';
-import { addCompressionReportOptions, addEngineOptions, addNormalizationOptions, addPortableAlias, calibrationDataOption, calibrationSizeOption, dataOption, evalSizeOption, graphOption } from './options.js';
+import { addCompressionReportOptions, addEngineOptions, addNormalizationOptions, addPortableAlias, calibrationDataOption, calibrationSizeOption, dataOption, evalSizeOption, graphOption, graphStyleFrom } from './options.js';
 import type { QuantizeReport } from '../tune/quantize-report.js';
 import type { CalibrationMethod, Int8Format, QuantizeMode, QuantizeOptions } from '../compress/quantize/index.js';
 import type { ModelConfig } from '../models/config.js';
@@ -86,7 +86,7 @@ export async function runQuantize(modelSpec: string, o: QuantizeCliOptions): Pro
   if (mode !== 'static' && (o.calibrationData || method || o.percentile !== undefined)) {
     throw new UserError(`--calibration-*: only static mode is calibrated (this is --mode ${mode})`);
   }
-  const graph = o.graph === undefined ? undefined : oneOf('--graph', o.graph, ['ort', 'portable'] as const);
+  const graph = graphStyleFrom(o);
   await assertOutputs(o);
   const userNormalize = normalizationFrom(o);
   const notes: string[] = [];

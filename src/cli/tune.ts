@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import { UserError } from '../errors.js';
-import { durationArg, enumOption, floatArg, intArg, oneOf, parseBytes } from './common.js';
+import { durationArg, emit, enumOption, floatArg, intArg, oneOf, parseBytes } from './common.js';
 import { calibrationDataOption, calibrationSizeOption, dataOption, evalSizeOption, jsonOption, quietOption, reportOption } from './options.js';
 import { assertWritable, writeFileAtomic } from '../util/atomic.js';
 import { promises as fs } from 'node:fs';
@@ -132,13 +132,9 @@ export function register(program: Command): void {
       validateTuneOptions(options);
       const { report, feasible } = await tune(options);
       const { verdict } = await import('../tune/report.js');
-      if (typeof o.json === 'string') await writeFileAtomic(o.json, JSON.stringify(report, null, 2) + '\n');
       if (o.report) await writeFileAtomic(o.report, await fs.readFile(path.join(o.output, 'report.md'), 'utf8'));
-      if (o.json === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      else {
-        process.stdout.write(`${verdict(report)}\n`);
-        process.stdout.write(`report: ${path.join(o.output, 'report.html')} (also report.md, report.json${feasible ? '; model: ' + path.join(o.output, 'model.onnx') + ', reproduce.sh' : ''})\n`);
-      }
+      await emit(report, `${verdict(report)}\n` +
+        `report: ${path.join(o.output, 'report.html')} (also report.md, report.json${feasible ? '; model: ' + path.join(o.output, 'model.onnx') + ', reproduce.sh' : ''})\n`, o.json);
       if (!feasible) process.exitCode = 3;
     });
 }

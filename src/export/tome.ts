@@ -17,7 +17,7 @@
  */
 import { int, ints, str } from '../formats/onnx.js';
 import type { VitConfig } from '../models/config.js';
-import { gridSize, sequenceLength, vitLayer } from '../models/config.js';
+import { patchTokens, sequenceLength, vitLayer } from '../models/config.js';
 import type { ModelIR } from '../models/ir.js';
 import { weight } from '../models/ir.js';
 import { VIT, vitBlockNames } from '../models/names.js';
@@ -210,6 +210,6 @@ export class TokenMerging {
 
   /** Mean pooling of a gap model whose tokens were merged (null when none were). */
   pool(y: string): string | null {
-    return this.size ? poolMerged(this.c, y, this.size, gridSize(this.cfg) ** 2, mergePool(this.cfg)) : null;
+    return this.size ? poolMerged(this.c, y, this.size, patchTokens(this.cfg), mergePool(this.cfg)) : null;
   }
 }

@@ -96,10 +96,12 @@ export function sequenceLength(c: ModelConfig): number {
   return patchTokens(c) + (c.family === 'vit' && c.classifier === 'token' ? 1 : 0);
 }
 
-export interface VitLayerDims { heads: number; headDim: number; mlp: number }
+/** One encoder block's widths; `attention` = heads · headDim, the q/k/v width (D unless heads were pruned). */
+export interface VitLayerDims { heads: number; headDim: number; attention: number; mlp: number }
 
 export function vitLayer(c: VitConfig, l: number): VitLayerDims {
-  return { heads: c.layerHeads?.[l] ?? c.heads, headDim: c.headDim ?? c.hidden / c.heads, mlp: c.layerMlp?.[l] ?? c.mlp };
+  const heads = c.layerHeads?.[l] ?? c.heads, headDim = c.headDim ?? c.hidden / c.heads;
+  return { heads, headDim, attention: heads * headDim, mlp: c.layerMlp?.[l] ?? c.mlp };
 }
 
 export function mixerLayer(c: MixerConfig, i: number): { tokensMlp: number; channelsMlp: number } {

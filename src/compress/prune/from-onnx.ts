@@ -149,7 +149,7 @@ function vitWeights(c: VitConfig, get: Getter): Map<string, Tensor> {
 
 /** 'ort' graphs store the packed QKV kernel; 'portable' ones separate query/key/value kernels. */
 function hasPackedQkv(get: Getter, c: VitConfig): boolean {
-  const A = vitLayer(c, 0).heads * vitLayer(c, 0).headDim;
+  const A = vitLayer(c, 0).attention;
   try {
     get(vitBlockNames(0).attn.qkv.kernel, [c.hidden, 3 * A]);
     return true;

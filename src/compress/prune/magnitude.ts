@@ -29,8 +29,7 @@ export function sparsifiable(c: ModelConfig): SparseTarget[] {
     const D = c.hidden;
     for (let l = 0; l < c.layers; l++) {
       const n = vitBlockNames(l), a = n.attn;
-      const { heads, headDim, mlp } = vitLayer(c, l);
-      const A = heads * headDim;
+      const { attention: A, mlp } = vitLayer(c, l);
       for (const d of [a.query, a.key, a.value]) out.push({ name: d.kernel, rows: D, cols: A });
       out.push({ name: a.out.kernel, rows: A, cols: D });
       out.push({ name: n.mlp.fc1.kernel, rows: D, cols: mlp });
